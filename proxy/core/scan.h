@@ -49,7 +49,8 @@ const struct scan_kernels *scan_kernels_get(enum scan_level level);
 
 /*
  * Chooses kernels once at startup. want is NULL, "" or "auto" for the best
- * level this CPU runs, or a level name ("scalar", "sse42", "avx2", "avx512")
+ * level up to AVX2 this CPU runs (AVX-512 only when named: it measured no
+ * faster, see bench/RESULTS.md), or a level name ("scalar", "sse42", "avx2", "avx512")
  * to force one (BULWARK_SIMD or the config key, read by the caller).
  * Returns the kernels, or NULL with *err = -EINVAL (unknown name) or
  * -ENOTSUP (the CPU or the build lacks that level).
@@ -105,7 +106,10 @@ void scan_line_reset(struct scan_line *l, uint32_t limit);
  * (SCAN_LINE_OVERFLOW; later calls discard through the next LF and then
  * return SCAN_LINE_END with SCAN_L_LONG set). *used receives the number of
  * bytes consumed. A line cut anywhere across calls yields the same buffer,
- * flags and events as the line fed whole.
+ * flags and events as the line fed whole. Bytes of buf past kept are
+ * scratch: the call may overwrite them. limit may be raised between calls
+ * (once the verb is known); lowered below the octets already taken, the next
+ * call reports SCAN_LINE_OVERFLOW.
  */
 enum scan_line_ev scan_line_feed(struct scan_line *l, const struct scan_kernels *k,
 				 const uint8_t *p, size_t n, uint8_t *buf, size_t *used);
