@@ -7,6 +7,9 @@
 #define BULWARK_TCP_H
 
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 
 #include "net-t.h"
 #include "wheel.h"
@@ -268,6 +271,23 @@ void tcp_conn_time_wait(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now);
 static inline uint32_t tcp_ts_now(uint64_t now)
 {
 	return (uint32_t)now;
+}
+
+/* Writes the 12-octet NOP NOP TSopt (TSval = now, TSecr = ts_recent) at o;
+ * returns 12. */
+static inline uint32_t tcp_put_ts_opt(uint8_t *o, uint64_t now, uint32_t ts_recent)
+{
+	uint32_t v;
+
+	o[0] = 1;
+	o[1] = 1;
+	o[2] = 8;
+	o[3] = 10;
+	v = rte_cpu_to_be_32(tcp_ts_now(now));
+	memcpy(o + 4, &v, 4);
+	v = rte_cpu_to_be_32(ts_recent);
+	memcpy(o + 8, &v, 4);
+	return 12;
 }
 
 /* tcp_syn.c */

@@ -86,20 +86,10 @@ uint16_t tcp_rcv_wnd_field(struct net_ctx *ctx, struct tcp_conn *c)
 
 static uint32_t conn_opts(const struct tcp_conn *c, uint8_t *o, uint64_t now)
 {
-	uint32_t v;
-
 	if (!(c->flags & TCP_CF_TS))
 		return 0;
 	/* RFC 7323 §3.2: once negotiated, TSopt in every non-RST segment. */
-	o[0] = 1;
-	o[1] = 1;
-	o[2] = 8;
-	o[3] = 10;
-	v = rte_cpu_to_be_32(tcp_ts_now(now));
-	memcpy(o + 4, &v, 4);
-	v = rte_cpu_to_be_32(c->ts_recent);
-	memcpy(o + 8, &v, 4);
-	return 12;
+	return tcp_put_ts_opt(o, now, c->ts_recent);
 }
 
 /* One segment of c at seq with n bytes of its send buffer (+ FIN). */

@@ -63,19 +63,10 @@ void tcp_tw_add(struct net_ctx *ctx, const struct tcp_conn *c, uint64_t now)
 static void tw_ack(struct net_ctx *ctx, const struct tcp_tw *e, const uint8_t *mac, uint64_t now)
 {
 	uint8_t o[12];
-	uint32_t n = 0, v;
+	uint32_t n = 0;
 
-	if (e->flags & TCP_TWF_TS) {
-		o[0] = 1;
-		o[1] = 1;
-		o[2] = 8;
-		o[3] = 10;
-		v = rte_cpu_to_be_32(tcp_ts_now(now));
-		memcpy(o + 4, &v, 4);
-		v = rte_cpu_to_be_32(e->ts_recent);
-		memcpy(o + 8, &v, 4);
-		n = 12;
-	}
+	if (e->flags & TCP_TWF_TS)
+		n = tcp_put_ts_opt(o, now, e->ts_recent);
 	ctx->st.tw_ack++;
 	tcp_emit(ctx, &e->key, mac, e->snd_nxt, e->rcv_nxt, TCP_ACK, e->wnd, o, n, NULL, 0);
 }
