@@ -12,7 +12,9 @@
  *     contents) fed whole, in fuzzer-chosen segments and byte by byte, at
  *     every level;
  *   - scan_verb, scan_sig_line and scan_sig_prefix stay in range, and the
- *     prefix test never changes its mind once it has decided.
+ *     prefix test never changes its mind once it has decided;
+ *   - at each line end, the verb scan_line_feed found (scan_line_verb) is
+ *     scan_verb's on the assembled line.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -95,6 +97,12 @@ static void line_done(struct digest *d, const struct scan_line *l, int ev, size_
 	d->lines++;
 	v = scan_verb(buf, l->kept, &arg);
 	ASSERT((unsigned)v < SCAN_V_COUNT && arg <= l->kept);
+	if (!(l->flags & SCAN_L_LONG)) {
+		size_t arg2 = 0;
+
+		/* the verb the scan found on the way (levels' fast paths) */
+		ASSERT(scan_line_verb(l, &arg2) == v && arg2 == arg);
+	}
 	s = scan_sig_line(buf, l->kept, l->flags);
 	ASSERT(s != SCAN_SIG_PENDING && (unsigned)s < SCAN_SIG_COUNT);
 }

@@ -45,6 +45,7 @@ static const struct scan_kernels scan_kernels_scalar = {
 	.level = SCAN_SCALAR,
 	.find_ctl = scalar_find_ctl,
 	.find_data = scalar_find_data,
+	.line_feed = scan_line_feed_generic,
 };
 
 /* ---- Dispatch ------------------------------------------------------------ */
@@ -122,7 +123,8 @@ const struct scan_kernels *scan_pick(const char *want, int *err)
 		*err = 0;
 	/*
 	 * "auto" stops at AVX2: the AVX-512 kernels measured no faster on
-	 * lines or bodies (bench/RESULTS.md), and on older Intel cores 512-bit
+	 * pipelined lines or bodies (bench/RESULTS.md; faster on one short
+	 * line per call, thanks to masked loads), and on older Intel cores 512-bit
 	 * instructions lower the clock of everything else on the core. They
 	 * stay available by name.
 	 */
@@ -229,18 +231,19 @@ static inline int line_put(uint32_t *len, uint32_t *kept, uint32_t cap, uint8_t 
 }
 
 /*
+ * The shared path (scan_simd.h); each level's line_feed falls back to it.
  * The state lives in locals while the bytes are scanned and is written back
  * once, so the compiler need not reload it after every kernel call. A clean
  * line costs one kernel call, one copy and the CR LF check. After an
  * overflow len stays at limit - 1: the discarded bytes are not counted.
  */
-enum scan_line_ev scan_line_feed(struct scan_line *l, const struct scan_kernels *k,
-				 const uint8_t *p, size_t n, uint8_t *buf, size_t *used)
+enum scan_line_ev scan_line_feed_generic(struct scan_line *l, const struct scan_kernels *k,
+					 const uint8_t *p, size_t n, uint8_t *buf, size_t *used)
 {
 	uint32_t cap = line_cap(l), len = l->len, kept = l->kept, room, keep;
 	unsigned flags = l->flags, kf;
 	enum scan_line_ev ev = SCAN_LINE_MORE;
-	size_t i = 0, j, win;
+	size_t i = 0, j, win, arg;
 	uint8_t c;
 
 	if (flags & SCAN_L_LONG)
@@ -316,6 +319,23 @@ out:
 	l->len = len;
 	l->kept = kept;
 	l->flags = (uint16_t)flags;
+	if (ev == SCAN_LINE_END)
+		l->verb = (uint8_t)scan_verb(buf, kept, &arg);
 	*used = i;
 	return ev;
+}
+
+enum scan_line_ev scan_line_fast_end_cont(struct scan_line *l, size_t j, int high,
+					  const uint8_t *buf, size_t *used)
+{
+	size_t arg;
+
+	return scan_line_fast_end(l, j, high, scan_verb(buf, l->kept + j, &arg), used);
+}
+
+/* The level's own entry: the fast path lives with that level's kernels. */
+enum scan_line_ev scan_line_feed(struct scan_line *l, const struct scan_kernels *k,
+				 const uint8_t *p, size_t n, uint8_t *buf, size_t *used)
+{
+	return k->line_feed(l, k, p, n, buf, used);
 }

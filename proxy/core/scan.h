@@ -21,11 +21,20 @@ enum scan_level {
 	SCAN_LEVEL_COUNT
 };
 
+struct scan_line;
+
+/* What scan_line_feed (below) reports. */
+enum scan_line_ev {
+	SCAN_LINE_MORE = 0, /* all input consumed, line not finished */
+	SCAN_LINE_END,      /* an LF ended the line; flags are final */
+	SCAN_LINE_OVERFLOW, /* the line just passed its limit (reported once) */
+};
+
 /* Bit flags a kernel may OR into *flags. */
 #define SCAN_K_HIGH 0x1u /* a byte >= 0x80 was passed over */
 
 /*
- * One instruction set's kernels. Both read only p[0..n). The scalar ones
+ * One instruction set's kernels. Each reads only p[0..n). The scalar ones
  * are the reference: every other level must return exactly what they return.
  */
 struct scan_kernels {
@@ -39,6 +48,16 @@ struct scan_kernels {
 	size_t (*find_ctl)(const uint8_t *p, size_t n, unsigned *flags);
 	/* DATA mode. Returns the index of the first CR, LF or NUL, or n. */
 	size_t (*find_data)(const uint8_t *p, size_t n);
+	/*
+	 * scan_line_feed for this level, which scan_line_feed calls (callers
+	 * use scan_line_feed). The SIMD levels answer the common case, a
+	 * clean line that ends with CR LF within the next 64 bytes (32 for
+	 * SSE4.2), in one vector step, verb included; anything else goes
+	 * through the shared byte-exact path. The scalar level always takes
+	 * the shared path: it is the reference the others are checked against.
+	 */
+	enum scan_line_ev (*line_feed)(struct scan_line *l, const struct scan_kernels *k,
+				       const uint8_t *p, size_t n, uint8_t *buf, size_t *used);
 };
 
 /*
@@ -50,7 +69,8 @@ const struct scan_kernels *scan_kernels_get(enum scan_level level);
 /*
  * Chooses kernels once at startup. want is NULL, "" or "auto" for the best
  * level up to AVX2 this CPU runs (AVX-512 only when named: it measured no
- * faster, see bench/RESULTS.md), or a level name ("scalar", "sse42", "avx2", "avx512")
+ * faster on pipelined lines and bodies, see bench/RESULTS.md), or a level
+ * name ("scalar", "sse42", "avx2", "avx512")
  * to force one (BULWARK_SIMD or the config key, read by the caller).
  * Returns the kernels, or NULL with *err = -EINVAL (unknown name) or
  * -ENOTSUP (the CPU or the build lacks that level).
@@ -86,21 +106,20 @@ struct scan_line {
 	uint32_t limit; /* octets including CRLF; the buffer holds limit - 2 */
 	uint16_t flags;
 	uint8_t cr; /* the last byte consumed was a CR whose successor is unseen */
-	uint8_t pad;
-};
-
-enum scan_line_ev {
-	SCAN_LINE_MORE = 0, /* all input consumed, line not finished */
-	SCAN_LINE_END,      /* an LF ended the line; flags are final */
-	SCAN_LINE_OVERFLOW, /* the line just passed its limit (reported once) */
+	/*
+	 * Set with SCAN_LINE_END (unless SCAN_L_LONG): the enum scan_verb that
+	 * scan_verb(buf, kept, ...) returns for the line, found while the line
+	 * was scanned (read it with scan_line_verb). Was padding before.
+	 */
+	uint8_t verb;
 };
 
 /* Starts a new line with the given limit (octets including CRLF, >= 3). */
 void scan_line_reset(struct scan_line *l, uint32_t limit);
 
 /*
- * Feeds p[0..n) into the current line. Content bytes (everything but the
- * terminating CR LF / LF) are copied into buf while they fit in limit - 2
+ * Feeds p[0..n) into the current line (through k->line_feed). Content
+ * bytes (everything but the terminating CR LF / LF) are copied into buf while they fit in limit - 2
  * octets; buf must hold limit - 2 bytes. Stops right after the LF that ends
  * the line, or right after the byte that made len pass limit - 2
  * (SCAN_LINE_OVERFLOW; later calls discard through the next LF and then
@@ -146,6 +165,23 @@ enum scan_verb {
  * past that SP (or n). Returns SCAN_V_UNKNOWN for anything else.
  */
 enum scan_verb scan_verb(const uint8_t *p, size_t n, size_t *arg);
+
+/*
+ * The verb of the line scan_line_feed just ended with SCAN_LINE_END (not
+ * SCAN_L_LONG): returns what scan_verb(buf, l->kept, arg) would, and sets
+ * *arg as it would, without reading the line again.
+ */
+static inline enum scan_verb scan_line_verb(const struct scan_line *l, size_t *arg)
+{
+	/* letters of each verb less 4, three bits per verb: STARTTLS, XCLIENT, XFORWARD */
+	const uint64_t extra = 4ull << 3 * SCAN_V_STARTTLS | 3ull << 3 * SCAN_V_XCLIENT |
+			       4ull << 3 * SCAN_V_XFORWARD;
+	unsigned v = l->verb;
+	size_t w = 4 + (extra >> (3 * v & 63) & 7);
+
+	*arg = v == SCAN_V_UNKNOWN ? 0 : w < l->kept ? w + 1 : l->kept;
+	return (enum scan_verb)v;
+}
 
 /* Upper-case name of a verb ("EHLO"), "unknown" for SCAN_V_UNKNOWN. */
 const char *scan_verb_name(enum scan_verb v);

@@ -9,7 +9,10 @@
  *     overlap so they end exactly at p + n (overlapping lanes hold the same
  *     bytes, so OR-ing their masks is exact), or SWAR under 16 bytes;
  *   - longer inputs go to a loop on aligned addresses, four vectors per
- *     test, whose tail is again one vector ending exactly at p + n.
+ *     test, whose tail is again one vector ending exactly at p + n;
+ *   - line_feed answers a whole clean command line (the common case) in
+ *     one step, verb included, and hands everything else to the shared
+ *     path in scan.c.
  * Nothing before p or at or past p + n is ever read.
  *
  * Classification:
@@ -300,9 +303,191 @@ static size_t avx2_find_data(const uint8_t *p, size_t n)
 	return avx2_data_long(p, n, 128);
 }
 
+/* ---- line_feed ----------------------------------------------------------- */
+
+/*
+ * Constants of the fast path: b + 0x60 (mod 256), signed, is < -33 exactly
+ * for the clean bytes 0x20..0x7e; and SP. They are read from memory
+ * through a pointer the compiler cannot see through: built with set1 (or
+ * read from a table it can see), GCC rebuilds each from a register on every
+ * call (three instructions) and turns the compare into min + compare.
+ */
+#define X8(x) x, x, x, x, x, x, x, x
+#define X32(x)                                                                                     \
+	{                                                                                          \
+		X8(x), X8(x), X8(x), X8(x)                                                         \
+	}
+static const int8_t line_k[3][32] __attribute__((aligned(32))) = {
+	X32(0x60),
+	X32(-33),
+	X32(' '),
+};
+#undef X32
+#undef X8
+
+static inline const int8_t (*line_consts(void))[32]
+{
+	const int8_t(*k)[32] = line_k;
+
+	__asm__("" : "+r"(k));
+	return k;
+}
+
+/* Returns a bit per byte of v in 0x20..0x7e (neither control nor high). */
+static inline uint32_t avx2_clean_bits(__m256i v, const int8_t (*kk)[32])
+{
+	__m256i k60 = _mm256_load_si256((const __m256i *)kk[0]);
+	__m256i k33 = _mm256_load_si256((const __m256i *)kk[1]);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(k33, _mm256_add_epi8(v, k60)));
+}
+
+static inline uint32_t x16_clean_bits(__m128i v, const int8_t (*kk)[32])
+{
+	__m128i k60 = _mm_load_si128((const __m128i *)kk[0]);
+	__m128i k33 = _mm_load_si128((const __m128i *)kk[1]);
+
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(k33, _mm_add_epi8(v, k60)));
+}
+
+/*
+ * Ends the line if its first byte that is not clean (bit j of ~clean, j
+ * within the w-byte window) is a CR followed by LF; the verb comes from
+ * a16, the first 16 bytes. Anything else goes to the shared path.
+ */
+static inline enum scan_line_ev avx2_line_end(struct scan_line *l, const struct scan_kernels *k,
+					      const uint8_t *p, size_t n, uint8_t *buf,
+					      size_t *used, uint64_t clean, size_t w, __m128i a16,
+					      const int8_t (*kk)[32])
+{
+	/* the overlap of the two vectors holds the same bytes: OR is exact */
+	size_t j = (size_t)_tzcnt_u64(~clean);
+	uint64_t sp;
+
+	if (j + 1 >= w || !scan_is_crlf(p, j))
+		return scan_line_feed_generic(l, k, p, n, buf, used);
+	if (l->len)
+		return scan_line_fast_end_cont(l, j, 0, buf, used);
+	sp = (uint32_t)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(a16, _mm_load_si128((const __m128i *)kk[2])));
+	return scan_line_fast_end(l, j, 0, scan_verb_fast((uint64_t)_mm_cvtsi128_si64(a16), sp, j),
+				  used);
+}
+
+/*
+ * avx2_line_feed for 4 <= n < 16, in general registers: the window is two
+ * 8-byte words that overlap so they end at p + n (under 8 bytes, one word
+ * from two overlapping 4-byte loads, zero past n), each stored to the
+ * buffer as it is. A control or high byte shows as 0x80 in its byte of
+ * scan_swar_ctl(w) | w; the second word's first such byte lies at or past
+ * position 8, as the bytes it shares with the first are clean by then.
+ */
+static NOINLINE enum scan_line_ev avx2_line_feed_tiny(struct scan_line *l,
+						      const struct scan_kernels *k,
+						      const uint8_t *p, size_t n, uint8_t *buf,
+						      size_t *used)
+{
+	const int8_t(*kk)[32] = line_consts();
+	uint8_t *d = buf + l->kept;
+	uint64_t w1, w2, o1, o2, sp;
+	uint32_t a, b;
+	size_t j;
+
+	if (n >= 8) {
+		w1 = scan_swar_load(p);
+		w2 = scan_swar_load(p + n - 8);
+		memcpy(d + n - 8, &w2, 8);
+	} else {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		w1 = a | (uint64_t)b << (8 * (n - 4));
+		w2 = w1;
+	}
+	memcpy(d, &w1, 8);
+	o1 = (scan_swar_ctl(w1) | w1) & SCAN_SWAR_80;
+	o2 = (scan_swar_ctl(w2) | w2) & SCAN_SWAR_80;
+	if (o1)
+		j = (size_t)_tzcnt_u64(o1) >> 3;
+	else
+		j = o2 && n >= 8 ? n - 8 + ((size_t)_tzcnt_u64(o2) >> 3) : n;
+	if (j + 1 >= n || !scan_is_crlf(p, j))
+		return scan_line_feed_generic(l, k, p, n, buf, used);
+	if (l->len)
+		return scan_line_fast_end_cont(l, j, 0, buf, used);
+	/* a bit per SP among the first nine bytes */
+	sp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_cvtsi64_si128((long long)w1),
+							_mm_load_si128((const __m128i *)kk[2]))) |
+	     (uint64_t)(n > 8 && p[n > 8 ? 8 : 0] == ' ') << 8;
+	return scan_line_fast_end(l, j, 0, scan_verb_fast(w1, sp, j), used);
+}
+
+/* avx2_line_feed for 16 <= n < 64: two overlapping vectors. */
+static NOINLINE enum scan_line_ev avx2_line_feed_short(struct scan_line *l,
+						       const struct scan_kernels *k,
+						       const uint8_t *p, size_t n, uint8_t *buf,
+						       size_t *used)
+{
+	const int8_t(*kk)[32] = line_consts();
+	uint8_t *d = buf + l->kept;
+	uint64_t clean;
+	__m128i a16;
+
+	if (n >= 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(p + n - 32));
+
+		_mm256_storeu_si256((__m256i *)(d + n - 32), b);
+		_mm256_storeu_si256((__m256i *)d, a);
+		clean = avx2_clean_bits(a, kk) | (uint64_t)avx2_clean_bits(b, kk) << (n - 32);
+		a16 = _mm256_castsi256_si128(a);
+	} else {
+		__m128i b = _mm_loadu_si128((const __m128i *)(p + n - 16));
+
+		a16 = _mm_loadu_si128((const __m128i *)p);
+		_mm_storeu_si128((__m128i *)(d + n - 16), b);
+		_mm_storeu_si128((__m128i *)d, a16);
+		clean = x16_clean_bits(a16, kk) | (uint64_t)x16_clean_bits(b, kk) << (n - 16);
+	}
+	return avx2_line_end(l, k, p, n, buf, used, clean, n, a16, kk);
+}
+
+/*
+ * The fast path of scan_line_feed: the next min(n, 64) bytes are tested at
+ * once for "neither control nor high" (two vectors, overlapping when
+ * n < 64, as in avx2_ctl_small) and stored to the buffer as they are (the
+ * room is there, and bytes past kept are scratch). When the first other
+ * byte is a CR followed by LF inside that window, the line is done and
+ * clean, and its verb is read from the first vector still in a register;
+ * anything else (a high byte, another control byte, no line end in the
+ * window) goes to the shared path, which redoes the call exactly.
+ */
+static enum scan_line_ev avx2_line_feed(struct scan_line *l, const struct scan_kernels *k,
+					const uint8_t *p, size_t n, uint8_t *buf, size_t *used)
+{
+	const int8_t(*kk)[32] = line_consts();
+	uint8_t *d = buf + l->kept;
+	__m256i a, b;
+
+	if (n < 64 || !scan_line_fast_ok(l)) {
+		if (n < 4 || !scan_line_fast_ok(l))
+			return scan_line_feed_generic(l, k, p, n, buf, used);
+		if (n < 16)
+			return avx2_line_feed_tiny(l, k, p, n, buf, used);
+		return avx2_line_feed_short(l, k, p, n, buf, used);
+	}
+	a = _mm256_loadu_si256((const __m256i *)p);
+	b = _mm256_loadu_si256((const __m256i *)(p + 32));
+	_mm256_storeu_si256((__m256i *)(d + 32), b);
+	_mm256_storeu_si256((__m256i *)d, a);
+	return avx2_line_end(l, k, p, n, buf, used,
+			     avx2_clean_bits(a, kk) | (uint64_t)avx2_clean_bits(b, kk) << 32, 64,
+			     _mm256_castsi256_si128(a), kk);
+}
+
 const struct scan_kernels scan_kernels_avx2 = {
 	.name = "avx2",
 	.level = SCAN_AVX2,
 	.find_ctl = avx2_find_ctl,
 	.find_data = avx2_find_data,
+	.line_feed = avx2_line_feed,
 };

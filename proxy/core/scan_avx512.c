@@ -193,9 +193,42 @@ static size_t avx512_find_data(const uint8_t *p, size_t n)
 	return z_data_long(p, n, 128);
 }
 
+/* ---- line_feed ----------------------------------------------------------- */
+
+/*
+ * As avx2_line_feed in scan_avx2.c, with one masked load of min(n, 64)
+ * bytes for every n. Masked-off lanes read as zero, a control byte at or
+ * past n, which the CR LF test (j + 1 < n) already excludes.
+ */
+static enum scan_line_ev avx512_line_feed(struct scan_line *l, const struct scan_kernels *k,
+					  const uint8_t *p, size_t n, uint8_t *buf, size_t *used)
+{
+	unsigned verb;
+	int hi;
+	__m512i v;
+	uint64_t m;
+	size_t j;
+
+	if (!n || !scan_line_fast_ok(l))
+		return scan_line_feed_generic(l, k, p, n, buf, used);
+	v = n >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(z_len(n), p);
+	_mm512_storeu_si512(buf + l->kept, v);
+	m = z_ctl_bits(v);
+	j = m ? (size_t)__builtin_ctzll(m) : 64;
+	if (j + 1 >= (n < 64 ? n : 64) || !scan_is_crlf(p, j))
+		return scan_line_feed_generic(l, k, p, n, buf, used);
+	hi = _bzhi_u64(_mm512_movepi8_mask(v), (unsigned)j) != 0;
+	if (l->len)
+		return scan_line_fast_end_cont(l, j, hi, buf, used);
+	verb = scan_verb_fast((uint64_t)_mm_cvtsi128_si64(_mm512_castsi512_si128(v)),
+			      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')), j);
+	return scan_line_fast_end(l, j, hi, verb, used);
+}
+
 const struct scan_kernels scan_kernels_avx512 = {
 	.name = "avx512",
 	.level = SCAN_AVX512,
 	.find_ctl = avx512_find_ctl,
 	.find_data = avx512_find_data,
+	.line_feed = avx512_line_feed,
 };

@@ -235,9 +235,45 @@ static size_t sse42_find_data(const uint8_t *p, size_t n)
 	return sse_data_long(p, n, i);
 }
 
+/* ---- line_feed ----------------------------------------------------------- */
+
+/* As avx2_line_feed in scan_avx2.c, with a window of min(n, 32) bytes. */
+static enum scan_line_ev sse42_line_feed(struct scan_line *l, const struct scan_kernels *k,
+					 const uint8_t *p, size_t n, uint8_t *buf, size_t *used)
+{
+	uint8_t *d = buf + l->kept;
+	__m128i a, b;
+	uint32_t m, h;
+	unsigned sh, verb;
+	size_t j, w;
+	int hi;
+
+	if (n < 16 || !scan_line_fast_ok(l))
+		return scan_line_feed_generic(l, k, p, n, buf, used);
+	w = n < 32 ? n : 32;
+	sh = (unsigned)w - 16;
+	a = _mm_loadu_si128((const __m128i *)p);
+	b = _mm_loadu_si128((const __m128i *)(p + sh));
+	_mm_storeu_si128((__m128i *)(d + sh), b);
+	_mm_storeu_si128((__m128i *)d, a);
+	m = sse_ctl_bits(a) | sse_ctl_bits(b) << sh;
+	h = (uint32_t)_mm_movemask_epi8(a) | (uint32_t)_mm_movemask_epi8(b) << sh;
+	j = m ? (size_t)__builtin_ctz(m) : 32;
+	if (j + 1 >= w || !scan_is_crlf(p, j))
+		return scan_line_feed_generic(l, k, p, n, buf, used);
+	hi = (h & ((1u << j) - 1)) != 0;
+	if (l->len)
+		return scan_line_fast_end_cont(l, j, hi, buf, used);
+	verb =
+	    scan_verb_fast((uint64_t)_mm_cvtsi128_si64(a),
+			   (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, _mm_set1_epi8(' '))), j);
+	return scan_line_fast_end(l, j, hi, verb, used);
+}
+
 const struct scan_kernels scan_kernels_sse42 = {
 	.name = "sse42",
 	.level = SCAN_SSE42,
 	.find_ctl = sse42_find_ctl,
 	.find_data = sse42_find_data,
+	.line_feed = sse42_line_feed,
 };

@@ -3,15 +3,17 @@
  * byte.
  *
  * Every verb has 4 to 8 letters. The first min(n, 8) bytes are read as
- * one little-endian word, zero past the end of a shorter line, with two
- * overlapping 4-byte loads (nothing past p + n is read, and no round trip
- * through a temporary stalls store forwarding). OR-ing 0x20 into every byte
- * lower-cases the letters; SWAR then finds the first byte that is not a
- * letter, all eight bytes at once, and masks it and what follows off. The
- * folded word indexes a perfect hash of the 18 verbs and one compare
- * confirms it. The byte after the word must be SP, or the line must end
- * there. Apart from n < 4 the function has no data-dependent branch the
- * compiler cannot turn into a conditional move.
+ * one little-endian word with two overlapping 4-byte loads (nothing past
+ * p + n is read, and no round trip through a temporary), the missing bytes
+ * filled with SP. The word ends at
+ * its first SP (SWAR); OR-ing 0x20 into what is before it lower-cases the
+ * letters and turns nothing else into a letter or into zero, so the folded
+ * word equals a table entry (lower-case letters, zero past the end) only
+ * when it is that verb: no separate letter test is needed. The folded word
+ * indexes a perfect hash of the 18 verbs and one compare confirms it. A
+ * word of 8 letters must still be followed by SP or the end of the line.
+ * Apart from n < 4 the function has no data-dependent branch: command
+ * lines of mixed lengths would mispredict one on every other line.
  */
 #include <string.h>
 
@@ -25,23 +27,16 @@
 
 /*
  * The words are kept lower-case, as they look after folding. The
- * multiplier was found by trying random odd constants until the 18
- * words landed in 18 distinct slots of 32. VERB_SLOT is a constant
- * expression, so a collision is caught at build time: two initialisers for
- * one slot trip -Woverride-init (in -Wextra), an error with -Werror.
+ * multiplier (SCAN_VERB_SLOT, scan_simd.h) was found by trying random odd
+ * constants until the 18 words landed in 18 distinct slots of 32.
+ * SCAN_VERB_SLOT is a constant expression, so a collision is caught at
+ * build time: two initialisers for one slot trip -Woverride-init (in
+ * -Wextra), an error with -Werror.
  */
-#define VERB_HASH    0xc52f4fbe8d19821full
-#define VERB_SLOT(w) ((unsigned)(((uint64_t)(w)*VERB_HASH) >> 59))
-
-struct verb_slot {
-	uint64_t word;
-	enum scan_verb verb;
-};
-
-#define VERB(w, v) [VERB_SLOT(w)] = { (w), (v) }
+#define VERB(w, v) [SCAN_VERB_SLOT(w)] = { (w), (v) }
 
 /* Empty slots hold word 0 and SCAN_V_UNKNOWN, so matching one is harmless. */
-static const struct verb_slot verb_table[32] = {
+const struct scan_verb_slot scan_verb_table[32] = {
 	VERB(V4('h', 'e', 'l', 'o'), SCAN_V_HELO),
 	VERB(V4('e', 'h', 'l', 'o'), SCAN_V_EHLO),
 	VERB(V4('m', 'a', 'i', 'l'), SCAN_V_MAIL),
@@ -64,38 +59,35 @@ static const struct verb_slot verb_table[32] = {
 
 enum scan_verb scan_verb(const uint8_t *p, size_t n, size_t *arg)
 {
-	uint64_t raw, w, low7, other;
-	const struct verb_slot *s;
+	uint64_t raw, x, sp, w;
 	uint32_t a, b;
 	size_t m, len;
-	unsigned ok, v;
+	unsigned v, sh;
 
 	if (n < 4) {
 		*arg = 0;
 		return SCAN_V_UNKNOWN;
 	}
+	/*
+	 * Line lengths come mixed, so the 4..7 and 8+ cases share one path
+	 * rather than a branch that would mispredict on every other line.
+	 */
 	m = n < 8 ? n : 8;
+	sh = 4 * (unsigned)m; /* two shifts by sh: no shift by 64 when m = 8 */
 	memcpy(&a, p, 4);
 	memcpy(&b, p + m - 4, 4);
-	raw = a | (uint64_t)b << (8 * (m - 4)); /* the overlap holds the same bytes */
-	w = raw;
+	/* the overlap holds the same bytes; SP from m on ends the word there */
+	raw = a | (uint64_t)b << (8 * (m - 4)) | (SCAN_SWAR_01 * ' ') << sh << sh;
 
-	/*
-	 * OR-ing 0x20 lower-cases letters and turns nothing else into one, so
-	 * the word is the run of bytes that are letters after it.
-	 */
-	w |= SCAN_SWAR_01 * 0x20;
-	low7 = w & SCAN_SWAR_7F;
-	other = ~((low7 + SCAN_SWAR_01 * (0x80 - 'a')) & ~(low7 + SCAN_SWAR_01 * (0x80 - 'z' - 1)) &
-		  ~raw) &
-		SCAN_SWAR_80;
-	w &= scan_swar_below(other);
+	/* the lowest SP byte (the has-zero test is exact for the lowest one) */
+	x = raw ^ (SCAN_SWAR_01 * ' ');
+	sp = (x - SCAN_SWAR_01) & ~x & SCAN_SWAR_80;
+	w = (raw | SCAN_SWAR_01 * 0x20) & scan_swar_below(sp);
+	len = sp ? (size_t)__builtin_ctzll(sp) >> 3 : 8;
+	/* eight letters and more: only SP or the end of the line may follow */
+	w |= (uint64_t)(!sp & (n > 8) & (p[n > 8 ? 8 : 0] != ' ')) << 63;
 
-	/* the word must end at the end of the line or at a SP */
-	len = other ? (size_t)__builtin_ctzll(other) >> 3 : 8;
-	ok = (len >= n) | (p[len < n ? len : n - 1] == ' ');
-	s = &verb_table[VERB_SLOT(w)];
-	v = (s->word == w) & ok ? (unsigned)s->verb : SCAN_V_UNKNOWN;
+	v = scan_verb_lookup(w);
 	*arg = v ? (len < n ? len + 1 : n) : 0;
 	return (enum scan_verb)v;
 }

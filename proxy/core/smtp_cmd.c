@@ -357,7 +357,7 @@ static void process_line(struct smtp_sess *s, struct smtp_out *out, const uint8_
 		smtp_q_local(s, SMTP_R_BADCHARS);
 		return;
 	}
-	c.verb = scan_verb(p, n, &arg);
+	c.verb = scan_line_verb(&s->line, &arg); /* = scan_verb(p, n, &arg), found by the scan */
 	if (c.verb >= SCAN_V_COUNT)
 		c.verb = SCAN_V_UNKNOWN;
 	if ((flags & SCAN_L_HIGH) && c.verb != SCAN_V_MAIL && c.verb != SCAN_V_RCPT) {
@@ -394,6 +394,12 @@ static uint32_t verb_limit(const struct smtp_sess *s, enum scan_verb v)
 	else if (v == SCAN_V_AUTH && (s->cfg->caps & SMTP_CAP_AUTH))
 		l = SCAN_LINE_MAX_AUTH;
 	return l < s->line_max ? l : s->line_max;
+}
+
+/* The smallest limit verb_limit() can give. */
+static uint32_t min_limit(const struct smtp_sess *s)
+{
+	return SCAN_LINE_MAX < s->line_max ? SCAN_LINE_MAX : s->line_max;
 }
 
 /* Classifies the first word once a SP or 16 octets were seen. */
@@ -498,9 +504,22 @@ size_t smtp_cmd_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct sm
 		*wait = 1;
 		return 0;
 	}
+	/*
+	 * Until the first word is known the line runs under the listener's
+	 * largest limit, and the verb's own limit (never below
+	 * min(SCAN_LINE_MAX, line_max)) applies from classify() on. Up to
+	 * that smaller limit no line can overflow under either, so a whole line
+	 * of up to SCAN_LINE_MAX octets is fed in one call, and only what may
+	 * pass it waits for the verb. The outcome is the same as feeding 16
+	 * octets and classifying first (scan_line_feed: any cut, same result).
+	 */
 	feed = n;
-	if (!s->verb_known && !s->overflow && l->len < 16 && feed > 16 - l->len)
-		feed = 16 - l->len;
+	if (!s->verb_known && !s->overflow) {
+		uint32_t first = min_limit(s) > 18 ? min_limit(s) - 2 : 16;
+
+		if (l->len < first && feed > first - l->len)
+			feed = first - l->len;
+	}
 	ev = scan_line_feed(l, s->cfg->scan, p, feed, s->line_buf, &used);
 	if (s->first_line)
 		consumed_raw(s, used);

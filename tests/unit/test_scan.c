@@ -29,7 +29,7 @@ static void test_dispatch(void)
 			continue;
 		CHECK_EQ(k->level, i);
 		CHECK(!strcmp(k->name, names[i]));
-		CHECK(k->find_ctl && k->find_data);
+		CHECK(k->find_ctl && k->find_data && k->line_feed);
 		lv[nlv++] = k;
 		if (i <= SCAN_AVX2) /* "auto" never picks AVX-512 (scan.h) */
 			best = k;
@@ -150,6 +150,20 @@ static void model_feed(const uint8_t *in, size_t n, uint32_t limit, struct outco
 
 static struct check_guard g_in, g_buf;
 
+/* At SCAN_LINE_END the verb found by the scan is scan_verb's on the buffer. */
+static void verb_check(const struct scan_line *l, const uint8_t *buf)
+{
+	size_t a1 = 7, a2 = 9;
+	enum scan_verb v;
+
+	if (l->flags & SCAN_L_LONG)
+		return;
+	v = scan_verb(buf, l->kept, &a1);
+	if (!CHECK_EQ(scan_line_verb(l, &a2), v) && check_show())
+		fprintf(stderr, "  verb of %u bytes: %.*s\n", l->kept, (int)l->kept, buf);
+	CHECK_EQ(a2, a1);
+}
+
 /*
  * Feeds in[0..n) to scan_line_feed in pieces [cut[i], cut[i+1]), each copied
  * against a guard page, until the line ends. Checks *used on every call.
@@ -181,8 +195,10 @@ static void real_feed(const struct scan_kernels *k, const uint8_t *in, size_t n,
 				break;
 			}
 			out_event(o, ev, start + off);
-			if (ev == SCAN_LINE_END)
+			if (ev == SCAN_LINE_END) {
+				verb_check(&l, buf);
 				goto out;
+			}
 		}
 		start = end;
 	}
@@ -439,6 +455,69 @@ static void test_lines_random(void)
 	}
 }
 
+/*
+ * What the levels' fast paths take (a line whose first control or high byte
+ * is its CR LF, within 64 bytes, with 64 bytes of room) and every near
+ * miss: each content length around the vector sizes, a verb or not at the
+ * start, a special byte at each position, each terminator, with and
+ * without bytes after the line (n >= 64 or n exactly the line), at limits
+ * on both sides of the room test. line_check feeds each whole, byte by
+ * byte and cut at every point, against guard pages.
+ */
+static void test_lines_fast(void)
+{
+	static const char *const heads[] = { "",         "EHLO ",      "ehlo",        "QUIT",
+					     "STARTTLS", "starttls x", "STARTTLSX",   "XCLIENT ",
+					     "XFORWARD", "xclient",    "MAIL FROM:<", "RCPT",
+					     "NOOP  ",   "HELO\t",     " DATA" };
+	static const char *const tails[] = { "\r\n", "\n", "\rx\r\n", "\r\r\n", "\r" };
+	static const uint8_t odd[] = { 0x80, 0xff, 0x00, 0x01, 0x09, 0x1f, 0x7f, '\r', '\n', ' ' };
+	static const uint32_t limits[] = { 3, 20, 65, 66, 67, 80, SCAN_LINE_MAX };
+	uint8_t in[200];
+	size_t c, h, t, hl, tl, n, pos, o;
+	int li;
+
+	for (c = 0; c <= 70; c++) {
+		if (c > 20 && c < 28)
+			continue;
+		for (h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+			hl = strlen(heads[h]);
+			if (hl > c)
+				continue;
+			memcpy(in, heads[h], hl);
+			for (pos = hl; pos < c; pos++)
+				in[pos] = (uint8_t)('a' + pos % 26);
+			for (t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+				tl = strlen(tails[t]);
+				memcpy(in + c, tails[t], tl);
+				/* exactly the line, then with the next line behind it */
+				for (n = c + tl; n <= c + tl + 70; n += 70) {
+					memset(in + c + tl, 'n', n - c - tl);
+					if (n > c + tl)
+						memcpy(in + c + tl, "NOOP\r\n", 6);
+					for (li = 0; li < (int)(sizeof(limits) / sizeof(limits[0]));
+					     li++)
+						if (h == 0 || limits[li] >= 66)
+							line_check(in, n, limits[li]);
+				}
+			}
+		}
+		/* one odd byte at each position of a clean line with a line behind */
+		for (o = 0; o < sizeof(odd); o++)
+			for (pos = 0; pos < c; pos++) {
+				for (n = 0; n < c; n++)
+					in[n] = (uint8_t)('A' + n % 26);
+				memcpy(in, "MAIL ", c < 5 ? c : 5);
+				in[pos] = odd[o];
+				memcpy(in + c, "\r\nQUIT\r\n", 8);
+				memset(in + c + 8, 'q', 64);
+				line_check(in, c + 72, SCAN_LINE_MAX);
+				if (c < 64)
+					line_check(in, c + 2, 66);
+			}
+	}
+}
+
 /* A pipelined stream of lines: the session's loop, fed in random segments. */
 static void test_lines_stream(void)
 {
@@ -527,6 +606,7 @@ int main(void)
 	test_lines_hand();
 	test_lines_limits();
 	test_lines_random();
+	test_lines_fast();
 	test_lines_stream();
 
 	check_guard_free(&g_buf);
