@@ -114,6 +114,31 @@ static const char *const level_names[SCAN_LEVEL_COUNT] = {
 	[SCAN_AVX512] = "avx512",
 };
 
+/*
+ * The "auto" level. AVX-512 pays on one short line per call (one masked
+ * load: a third faster than AVX2 in bench/RESULTS.md) and is level with
+ * AVX2 elsewhere, but on cores before Ice Lake 512-bit instructions lower
+ * the clock of everything else the core runs. AVX512-VBMI2 marks the cores
+ * where they do not (Ice Lake and later, Zen 4), so only those get it.
+ */
+static const struct scan_kernels *scan_auto(void)
+{
+	const struct scan_kernels *k;
+	int level;
+
+#if defined(__x86_64__) || defined(__i386__)
+	k = scan_kernels_get(SCAN_AVX512);
+	if (k && __builtin_cpu_supports("avx512vbmi2"))
+		return k;
+#endif
+	for (level = SCAN_AVX2; level > SCAN_SCALAR; level--) {
+		k = scan_kernels_get((enum scan_level)level);
+		if (k)
+			return k;
+	}
+	return &scan_kernels_scalar;
+}
+
 const struct scan_kernels *scan_pick(const char *want, int *err)
 {
 	const struct scan_kernels *k;
@@ -121,21 +146,8 @@ const struct scan_kernels *scan_pick(const char *want, int *err)
 
 	if (err)
 		*err = 0;
-	/*
-	 * "auto" stops at AVX2: the AVX-512 kernels measured no faster on
-	 * pipelined lines or bodies (bench/RESULTS.md; faster on one short
-	 * line per call, thanks to masked loads), and on older Intel cores 512-bit
-	 * instructions lower the clock of everything else on the core. They
-	 * stay available by name.
-	 */
-	if (!want || !*want || !strcasecmp(want, "auto")) {
-		for (level = SCAN_AVX2; level > SCAN_SCALAR; level--) {
-			k = scan_kernels_get((enum scan_level)level);
-			if (k)
-				return k;
-		}
-		return &scan_kernels_scalar;
-	}
+	if (!want || !*want || !strcasecmp(want, "auto"))
+		return scan_auto();
 	for (level = 0; level < SCAN_LEVEL_COUNT; level++) {
 		if (strcasecmp(want, level_names[level]))
 			continue;

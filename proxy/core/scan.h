@@ -68,10 +68,10 @@ const struct scan_kernels *scan_kernels_get(enum scan_level level);
 
 /*
  * Chooses kernels once at startup. want is NULL, "" or "auto" for the best
- * level up to AVX2 this CPU runs (AVX-512 only when named: it measured no
- * faster on pipelined lines and bodies, see bench/RESULTS.md), or a level
- * name ("scalar", "sse42", "avx2", "avx512")
- * to force one (BULWARK_SIMD or the config key, read by the caller).
+ * level this CPU runs well (AVX-512 only on cores with AVX512-VBMI2, where
+ * 512-bit instructions do not lower the clock; else AVX2, SSE4.2, scalar),
+ * or a level name ("scalar", "sse42", "avx2", "avx512") to force one
+ * (BULWARK_SIMD or the config key, read by the caller).
  * Returns the kernels, or NULL with *err = -EINVAL (unknown name) or
  * -ENOTSUP (the CPU or the build lacks that level).
  */
