@@ -1,0 +1,488 @@
+/*
+ * main.c — the bulwark binary: command line, configuration, EAL, ports,
+ * workers, and the main lcore's control loop (signals, drain, counters).
+ *
+ * Startup fails fast with one line naming what is wrong; once "ready" is
+ * printed the main lcore only sleeps, watches for SIGTERM/SIGINT and, on
+ * one, drains (DESIGN §3): every worker answers new and idle sessions with
+ * 421 4.3.2, busy ones finish or time out, and the process exits 0 when
+ * nothing is left or limits.drain_ms has passed. A second signal ends the
+ * drain at once.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_launch.h>
+#include <rte_malloc.h>
+
+#include "config.h"
+#include "drv.h"
+#include "log.h"
+#include "net.h"
+#include "scan.h"
+#include "smtp.h"
+#include "worker.h"
+
+#ifndef BULWARK_VERSION
+#define BULWARK_VERSION "unknown"
+#endif
+
+#define MAIN_POLL_MS      10
+#define MAIN_COOKIE_ROT_S 600 /* >= 128 s (net_cookie_rotate) */
+
+/* The one mutable file-level variable: what a signal handler may touch. */
+static volatile sig_atomic_t main_signals;
+
+struct main_ctx {
+	struct cfg *cfg;
+	struct worker_shared sh;
+	struct drv_port ports[CFG_PORTS_MAX];
+	uint32_t n_open;
+	struct net_cookie_secret secret;
+	struct worker *workers[DRV_MAX_QUEUES];
+	uint16_t n_workers;
+	uint16_t n_launched;
+	int eal_up;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bulwark -c FILE [--check-config]\n"
+		   "       bulwark --help | --version\n"
+		   "\n"
+		   "Kernel-bypass SMTP front proxy (DPDK). Runs in the foreground and logs\n"
+		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
+		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
+		   "exits 0.\n"
+		   "\n"
+		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
+		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
+		   "  -h, --help          this text\n"
+		   "  -V, --version       the version\n"
+		   "\n"
+		   "Environment: BULWARK_SIMD=scalar|sse42|avx2|avx512 overrides smtp.simd.\n");
+}
+
+/* For msg="...": the messages quote config values with '"'. */
+static const char *unquote(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '"')
+			*p = '\'';
+	return s;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	main_signals++;
+}
+
+/* ---- checks the parser cannot make (what this build can run) ------------ */
+
+/*
+ * The EAL probes every PCI device it may use unless told otherwise: without
+ * --no-pci and without an allow list a run could take over the NIC the
+ * operator is logged in through. Returns 0 or -EINVAL with err.
+ */
+static int check_eal(const struct cfg *c, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < c->eal.argc; i++) {
+		const char *a = c->eal.argv[i];
+
+		if (strcmp(a, "--no-pci") == 0 || strcmp(a, "-a") == 0 ||
+		    strncmp(a, "--allow", 7) == 0 || (strncmp(a, "-a", 2) == 0 && a[2] != '\0'))
+			return 0;
+	}
+	snprintf(err, errlen,
+		 "%s: eal.args: neither --no-pci nor an allow list (-a/--allow PCI address): "
+		 "refusing to start, since the EAL would probe every PCI NIC of this machine, "
+		 "including the one it is reached through; add \"--no-pci\" for virtual ports "
+		 "or \"-a\", \"<PCI address>\" for the NIC Bulwark should own",
+		 c->file);
+	return -EINVAL;
+}
+
+static int check_build(const struct cfg *c, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < c->n_listeners; i++) {
+		const struct cfg_listener *l = &c->listeners[i];
+
+		if (l->tls != CFG_TLS_NONE) {
+			snprintf(err, errlen,
+				 "%s:%u: listeners[%u].tls: \"%s\" is not available yet (TLS "
+				 "comes with issue 5); use tls = \"none\"",
+				 c->file, l->line, i, cfg_tls_name(l->tls));
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+/* Loads and validates everything that does not need the EAL. */
+static int load_config(struct main_ctx *m, const char *path, char *err, size_t errlen)
+{
+	const char *simd = getenv("BULWARK_SIMD");
+	const struct scan_kernels *scan = NULL;
+	int rc;
+
+	if ((rc = cfg_load(m->cfg, path, err, errlen)) != 0 ||
+	    (rc = check_eal(m->cfg, err, errlen)) != 0 ||
+	    (rc = check_build(m->cfg, err, errlen)) != 0)
+		return rc;
+	if (simd != NULL && *simd) {
+		int e = 0;
+
+		scan = scan_pick(simd, &e);
+		if (scan == NULL) {
+			snprintf(err, errlen, "BULWARK_SIMD=%s: %s", simd,
+				 e == -ENOTSUP ? "not supported by this CPU or build" : "unknown");
+			return -EINVAL;
+		}
+	}
+	for (uint32_t i = 0; i < m->cfg->n_listeners; i++)
+		if ((rc = cfg_smtp_fill(m->cfg, &m->cfg->listeners[i], scan, &m->sh.smtp[i], err,
+					errlen)) != 0)
+			return rc;
+	return 0;
+}
+
+/* ---- startup ------------------------------------------------------------- */
+
+static int start_eal(struct main_ctx *m, char *err, size_t errlen)
+{
+	static char prog[] = "bulwark";
+	char *argv[CFG_EAL_ARGS_MAX + 2];
+	int argc = 0, rc;
+
+	argv[argc++] = prog;
+	for (uint32_t i = 0; i < m->cfg->eal.argc; i++)
+		argv[argc++] = m->cfg->eal.argv[i];
+	argv[argc] = NULL;
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: eal.args: EAL initialisation failed: %s", m->cfg->file,
+			 rte_strerror(rte_errno));
+		return -EINVAL;
+	}
+	m->eal_up = 1;
+	if (rte_lcore_count() < (unsigned)m->cfg->workers.count + 1) {
+		snprintf(err, errlen,
+			 "%s: workers.count = %u needs %u lcores (main + workers), eal.args "
+			 "gives %u",
+			 m->cfg->file, m->cfg->workers.count, m->cfg->workers.count + 1,
+			 rte_lcore_count());
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static enum drv_want want_of(uint8_t tri)
+{
+	return tri == CFG_ON ? DRV_ON : tri == CFG_OFF ? DRV_OFF : DRV_AUTO;
+}
+
+static int open_ports(struct main_ctx *m, char *err, size_t errlen)
+{
+	const struct cfg *c = m->cfg;
+
+	for (uint32_t i = 0; i < c->n_ports; i++) {
+		const struct cfg_port *cp = &c->ports[i];
+		struct drv_port_conf pc = {
+			.name = cp->name,
+			.devargs = cp->devargs,
+			.n_queues = c->workers.count,
+			.rx_desc = cp->rx_desc,
+			.tx_desc = cp->tx_desc,
+			.mbufs = cp->mbufs,
+			.mbuf_cache = cp->mbuf_cache,
+			.pool_per_queue = cp->pool_per_queue,
+			.mtu = cp->mtu,
+			.rss = want_of(cp->rss),
+			.rss_hash = (enum drv_rss_hash)cp->rss_hash,
+			.rss_key = cp->rss_key_len ? cp->rss_key : NULL,
+			.rss_key_len = cp->rss_key_len,
+			.csum = want_of(cp->csum_offload),
+			.promisc = cp->promiscuous,
+			.link_wait_ms = cp->link_wait_ms,
+			.log = log_drv,
+		};
+		int rc = drv_port_open(&m->ports[i], &pc, err, errlen);
+
+		if (rc != 0)
+			return rc;
+		m->n_open = i + 1;
+		if (cp->fault.enabled) {
+			struct drv_fault_conf fc = {
+				.seed = cp->fault.seed,
+				.rx = { cp->fault.rx.drop_ppm, cp->fault.rx.reorder_ppm,
+					cp->fault.rx.dup_ppm },
+				.tx = { cp->fault.tx.drop_ppm, cp->fault.tx.reorder_ppm,
+					cp->fault.tx.dup_ppm },
+				.reorder_depth = cp->fault.depth,
+			};
+
+			m->sh.faults[i] = drv_fault_create(m->ports[i].port_id, c->workers.count,
+							   &fc, err, errlen);
+			if (m->sh.faults[i] == NULL)
+				return -EINVAL;
+			log_kv(LOG_LVL_WARN, "event=fault_injection port=%s seed=%lu", cp->name,
+			       (unsigned long)cp->fault.seed);
+		}
+		log_kv(LOG_LVL_INFO,
+		       "event=port_up port=%s driver=%s queues=%u mtu=%u sw_cksum=%s "
+		       "rss=%s",
+		       cp->name, m->ports[i].driver, m->ports[i].n_queues, m->ports[i].mtu,
+		       m->ports[i].sw_cksum ? "yes" : "no", m->ports[i].rss_hf ? "yes" : "no");
+	}
+	return 0;
+}
+
+static int start_workers(struct main_ctx *m, char *err, size_t errlen)
+{
+	uint64_t now = worker_now_ms();
+	unsigned lcore;
+	uint16_t id = 0;
+	int rc;
+
+	m->sh.cfg = m->cfg;
+	m->sh.ports = m->ports;
+	m->sh.secret = &m->secret;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct worker *w;
+
+		if (id == m->cfg->workers.count)
+			break;
+		w = rte_zmalloc_socket("bulwark_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		if (w == NULL) {
+			snprintf(err, errlen, "worker %u: no memory", id);
+			return -ENOMEM;
+		}
+		m->workers[id] = w;
+		m->n_workers = (uint16_t)(id + 1);
+		if ((rc = worker_init(w, &m->sh, id, lcore, now, err, errlen)) != 0)
+			return rc;
+		id++;
+	}
+	for (uint16_t i = 0; i < m->n_workers; i++) {
+		struct worker *w = m->workers[i];
+
+		if ((rc = rte_eal_remote_launch(worker_main, w, w->lcore)) != 0) {
+			snprintf(err, errlen, "worker %u: cannot launch on lcore %u: %s", i,
+				 w->lcore, strerror(-rc));
+			return rc;
+		}
+		m->n_launched = (uint16_t)(i + 1);
+		log_kv(LOG_LVL_INFO, "event=worker_up worker=%u lcore=%u socket=%d sessions=%u", i,
+		       w->lcore, w->socket, w->n_sess);
+	}
+	return 0;
+}
+
+static void fault_stats_log(const char *port, const struct drv_fault *f)
+{
+	struct drv_fault_stats st;
+
+	drv_fault_stats(f, &st);
+	log_kv(LOG_LVL_INFO,
+	       "event=fault_stats port=%s rx_in=%lu rx_dropped=%lu rx_reordered=%lu "
+	       "rx_duplicated=%lu tx_in=%lu tx_dropped=%lu tx_reordered=%lu tx_duplicated=%lu "
+	       "tx_full=%lu",
+	       port, (unsigned long)st.rx.in, (unsigned long)st.rx.dropped,
+	       (unsigned long)st.rx.reordered, (unsigned long)st.rx.duplicated,
+	       (unsigned long)st.tx.in, (unsigned long)st.tx.dropped,
+	       (unsigned long)st.tx.reordered, (unsigned long)st.tx.duplicated,
+	       (unsigned long)st.tx.tx_full);
+}
+
+/* Stops the workers, prints the counters, frees everything. */
+static void shutdown_all(struct main_ctx *m, int print)
+{
+	for (uint16_t i = 0; i < m->n_launched; i++)
+		__atomic_store_n(&m->workers[i]->ctl_stop, 1, __ATOMIC_RELEASE);
+	if (m->n_launched)
+		rte_eal_mp_wait_lcore();
+	for (uint16_t i = 0; i < m->n_workers; i++) {
+		if (print)
+			worker_stats_log(m->workers[i]);
+		worker_destroy(m->workers[i]);
+		rte_free(m->workers[i]);
+	}
+	for (uint32_t i = 0; i < m->n_open; i++) {
+		if (print && m->sh.faults[i] != NULL)
+			fault_stats_log(m->cfg->ports[i].name, m->sh.faults[i]);
+		drv_fault_destroy(m->sh.faults[i]);
+		drv_port_close(&m->ports[i]);
+	}
+	if (m->eal_up)
+		rte_eal_cleanup();
+}
+
+/* ---- the control loop ---------------------------------------------------- */
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void random_key(uint64_t key[2])
+{
+	if (getrandom(key, 2 * sizeof(uint64_t), 0) != 2 * sizeof(uint64_t)) {
+		key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+		key[1] = (uint64_t)clock() ^ 0xda942042e4dd58b5ull;
+	}
+}
+
+static void drain(struct main_ctx *m)
+{
+	uint64_t t0 = worker_now_ms(), limit = m->cfg->limits.drain_ms;
+	sig_atomic_t seen = main_signals;
+	const char *why = "quiet";
+	uint32_t left = 0;
+
+	log_kv(LOG_LVL_INFO, "event=drain_start drain_ms=%lu", (unsigned long)limit);
+	for (uint16_t i = 0; i < m->n_workers; i++)
+		__atomic_store_n(&m->workers[i]->ctl_drain, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		int quiet = 1;
+
+		left = 0;
+		for (uint16_t i = 0; i < m->n_workers; i++) {
+			left += __atomic_load_n(&m->workers[i]->pub_live, __ATOMIC_RELAXED);
+			quiet &= __atomic_load_n(&m->workers[i]->pub_quiet, __ATOMIC_ACQUIRE);
+		}
+		if (quiet)
+			break;
+		if (worker_now_ms() - t0 >= limit) {
+			why = "timeout";
+			break;
+		}
+		if (main_signals != seen) {
+			why = "signal";
+			break;
+		}
+		sleep_ms(MAIN_POLL_MS);
+	}
+	log_kv(LOG_LVL_INFO, "event=drain_end reason=%s sessions_left=%u elapsed_ms=%lu", why, left,
+	       (unsigned long)(worker_now_ms() - t0));
+}
+
+static void run(struct main_ctx *m)
+{
+	time_t rotated = time(NULL);
+
+	while (main_signals == 0) {
+		sleep_ms(MAIN_POLL_MS);
+		if (time(NULL) - rotated >= MAIN_COOKIE_ROT_S) {
+			uint64_t key[2];
+
+			random_key(key);
+			net_cookie_rotate(&m->secret, key);
+			rotated = time(NULL);
+		}
+	}
+	drain(m);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct main_ctx m = { 0 };
+	const char *path = NULL;
+	char err[CFG_ERR_MAX + 256] = "";
+	int check = 0, opt, rc;
+	uint64_t key[2];
+	struct sigaction sa;
+
+	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("bulwark %s\n", BULWARK_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	m.cfg = calloc(1, sizeof(*m.cfg));
+	if (m.cfg == NULL) {
+		fprintf(stderr, "bulwark: out of memory\n");
+		return 1;
+	}
+	rc = load_config(&m, path, err, sizeof(err));
+	if (check) {
+		if (rc != 0)
+			fprintf(stderr, "bulwark: %s\n", err);
+		else
+			printf("%s: ok\n", path);
+		free(m.cfg);
+		return rc != 0;
+	}
+	if (rc != 0) {
+		log_kv(LOG_LVL_ERR, "event=config_error msg=\"%s\"", unquote(err));
+		free(m.cfg);
+		return 1;
+	}
+	if (m.cfg->n_backends != 0)
+		log_kv(LOG_LVL_WARN,
+		       "event=no_relay backends=%u msg=\"the relay is not built yet "
+		       "(issue 4): MAIL is answered 421 4.3.0\"",
+		       m.cfg->n_backends);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	random_key(key);
+	net_cookie_init(&m.secret, key);
+	if ((rc = start_eal(&m, err, sizeof(err))) != 0 ||
+	    (rc = open_ports(&m, err, sizeof(err))) != 0 ||
+	    (rc = start_workers(&m, err, sizeof(err))) != 0) {
+		log_kv(LOG_LVL_ERR, "event=startup_failed msg=\"%s\"", unquote(err));
+		shutdown_all(&m, 0);
+		free(m.cfg);
+		return 1;
+	}
+	log_kv(LOG_LVL_INFO, "event=ready version=%s ports=%u workers=%u listeners=%u pid=%d",
+	       BULWARK_VERSION, m.n_open, m.n_workers, m.cfg->n_listeners, (int)getpid());
+	run(&m);
+	shutdown_all(&m, 1);
+	log_kv(LOG_LVL_INFO, "event=exit status=0");
+	free(m.cfg);
+	return 0;
+}

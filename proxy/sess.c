@@ -1,0 +1,486 @@
+/*
+ * sess.c — the session glue (see sess.h for the contract).
+ *
+ * Why it is shaped this way:
+ * - The core writes into one per-worker struct smtp_out (out.cap =
+ *   SMTP_OUT_MIN); every call's output is carried out at once (sess_carry),
+ *   so it is always empty between calls.
+ * - Replies go straight into the flow's send buffer. A short net_send (the
+ *   buffer is full, or the shared buffer pool is empty) parks the rest and
+ *   the session stops consuming (recv returns 0, so the bytes stay in the
+ *   flow and its window shrinks) until the writable upcall flushed it. The
+ *   parked state is at most one core call plus a timer's reply, so a
+ *   buffer of SESS_OVF_SIZE always suffices.
+ * - A close the core asks for while replies are parked waits for the flush
+ *   (SESS_F_CLOSE): net_close queues the FIN after the bytes it holds, and
+ *   the parked ones must go first.
+ * - FIN from the client: once everything it sent has been answered, close
+ *   too (FIN after our replies, then the endpoint's linger).
+ * - Deadlines live in the worker's own timing wheel (the net layer's wheel
+ *   module, a second instance): O(1) to arm on every call.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "sess.h"
+#include "worker.h"
+
+/* Free sessions and parking buffers are poisoned for ASan (it does not see
+ * inside DPDK memory otherwise). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SESS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SESS_ASAN 1
+#endif
+#endif
+#ifdef SESS_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define SESS_F_CLOSE 0x01u /* close once the parked replies are out */
+#define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
+#define SESS_F_FIN   0x04u /* the client sent FIN */
+#define SESS_F_PAUSE 0x08u /* the core waits for the backend */
+
+/* How long a closing session waits for its parked replies to leave. */
+#define SESS_CLOSE_WAIT_MS 10000u
+
+uint32_t sess_ovf_count(uint32_t n_sess)
+{
+	uint32_t n = n_sess / 32;
+
+	return n < 64 ? 64 : n;
+}
+
+void sess_pool_init(struct worker *w)
+{
+	w->nfree = 0;
+	for (uint32_t i = w->n_sess; i-- > 0;) {
+		w->free[w->nfree++] = i;
+		POISON(&w->sess[i].s, sizeof(w->sess[i].s));
+	}
+	POISON(w->lines, (size_t)w->n_sess * SESS_LINE_CAP);
+	w->ovf_nfree = 0;
+	for (uint32_t i = w->n_ovf; i-- > 0;)
+		w->ovf_free[w->ovf_nfree++] = i;
+	POISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+	w->live = 0;
+}
+
+void sess_pool_fini(struct worker *w)
+{
+	if (w->sess == NULL)
+		return;
+	for (uint32_t i = 0; i < w->n_sess; i++)
+		UNPOISON(&w->sess[i].s, sizeof(w->sess[i].s));
+	UNPOISON(w->lines, (size_t)w->n_sess * SESS_LINE_CAP);
+	UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+}
+
+static uint8_t *ovf_buf(struct worker *w, uint32_t ovf)
+{
+	return w->ovf + (size_t)(ovf - 1) * SESS_OVF_SIZE;
+}
+
+/* Takes a parking buffer for se. Returns 0, or -1 when none is left. */
+static int ovf_get(struct worker *w, struct sess *se)
+{
+	if (w->ovf_nfree == 0)
+		return -1;
+	se->ovf = w->ovf_free[--w->ovf_nfree] + 1;
+	se->ovf_off = se->ovf_len = 0;
+	UNPOISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
+	w->st.ovf_used++;
+	return 0;
+}
+
+static void ovf_put(struct worker *w, struct sess *se)
+{
+	POISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
+	w->ovf_free[w->ovf_nfree++] = se->ovf - 1;
+	se->ovf = 0;
+}
+
+static struct sess *sess_get(struct worker *w)
+{
+	struct sess *se;
+
+	if (w->nfree == 0)
+		return NULL;
+	se = &w->sess[w->free[--w->nfree]];
+	UNPOISON(&se->s, sizeof(se->s));
+	UNPOISON(w->lines + (size_t)(se - w->sess) * SESS_LINE_CAP, SESS_LINE_CAP);
+	memset(&se->tm, 0, sizeof(se->tm));
+	se->c = NULL;
+	se->ovf = 0;
+	se->ovf_off = se->ovf_len = 0;
+	se->flags = 0;
+	se->used = 1;
+	if (++w->live > w->st.peak)
+		w->st.peak = w->live;
+	return se;
+}
+
+static void sess_put(struct worker *w, struct sess *se)
+{
+	wheel_cancel(&w->wheel, &se->tm);
+	if (se->ovf)
+		ovf_put(w, se);
+	if (se->c != NULL)
+		net_conn_set_app(se->c, NULL);
+	se->c = NULL;
+	se->used = 0;
+	POISON(&se->s, sizeof(se->s));
+	POISON(w->lines + (size_t)(se - w->sess) * SESS_LINE_CAP, SESS_LINE_CAP);
+	w->live--;
+	w->free[w->nfree++] = (uint32_t)(se - w->sess);
+}
+
+static uint8_t *sess_line(struct worker *w, const struct sess *se)
+{
+	return w->lines + (size_t)(se - w->sess) * SESS_LINE_CAP;
+}
+
+/* Ends the flow the hard way (no room to keep its replies in, or they
+ * could not leave) and frees se. */
+static void sess_abort(struct worker *w, struct sess *se, uint64_t now)
+{
+	struct tcp_conn *c = se->c;
+	struct net_ctx *net = se->wp->net;
+
+	w->st.ovf_lost++;
+	sess_put(w, se);
+	net_abort(net, c, now);
+}
+
+/* Graceful end: FIN after everything queued, linger; frees se. */
+static void sess_close(struct worker *w, struct sess *se, uint64_t now)
+{
+	struct tcp_conn *c = se->c;
+	struct net_ctx *net = se->wp->net;
+
+	sess_put(w, se);
+	net_close(net, c, now);
+}
+
+/*
+ * Sends p[0..n) to the client, parking what the flow cannot take. Returns 0,
+ * or -1 when se had to be aborted (and is freed).
+ */
+static int sess_send(struct worker *w, struct sess *se, const uint8_t *p, size_t n, uint64_t now)
+{
+	long k = 0;
+
+	if (n == 0)
+		return 0;
+	if (se->ovf == 0) {
+		k = net_send(se->wp->net, se->c, p, n, now);
+		if (k < 0) /* the peer can no longer be sent to: nothing to keep */
+			return 0;
+		if ((size_t)k == n)
+			return 0;
+		if (ovf_get(w, se) != 0) {
+			sess_abort(w, se, now);
+			return -1;
+		}
+	}
+	p += k;
+	n -= (size_t)k;
+	if (se->ovf_off + se->ovf_len + n > SESS_OVF_SIZE) {
+		uint8_t *b = ovf_buf(w, se->ovf);
+
+		memmove(b, b + se->ovf_off, se->ovf_len);
+		se->ovf_off = 0;
+		if (se->ovf_len + n > SESS_OVF_SIZE) {
+			sess_abort(w, se, now);
+			return -1;
+		}
+	}
+	memcpy(ovf_buf(w, se->ovf) + se->ovf_off + se->ovf_len, p, n);
+	se->ovf_len = (uint16_t)(se->ovf_len + n);
+	return 0;
+}
+
+/* Sends parked replies. Returns 1 when nothing is parked any more. */
+static int sess_unpark(struct worker *w, struct sess *se, uint64_t now)
+{
+	long k;
+
+	if (se->ovf == 0)
+		return 1;
+	k = net_send(se->wp->net, se->c, ovf_buf(w, se->ovf) + se->ovf_off, se->ovf_len, now);
+	if (k < 0)
+		k = se->ovf_len; /* the peer is gone: drop them */
+	se->ovf_off = (uint16_t)(se->ovf_off + k);
+	se->ovf_len = (uint16_t)(se->ovf_len - k);
+	if (se->ovf_len != 0)
+		return 0;
+	ovf_put(w, se);
+	return 1;
+}
+
+/*
+ * Carries out what the last core call left in w->out, in the order of
+ * smtp.h, and resets it. Returns 0 while the session reads on, 1 when it
+ * is closing (replies still parked), -1 when it ended (se is freed).
+ */
+static int sess_carry(struct worker *w, struct sess *se, uint64_t now)
+{
+	struct smtp_out *o = &w->out;
+	uint32_t act = o->actions;
+	uint8_t reason = o->close_reason, sig = o->sig;
+	uint64_t deadline = o->deadline;
+	int rc = sess_send(w, se, o->buf, o->len, now);
+
+	/* out->fwd: there is no backend to hand it to (see SMTP_ACT_RELAY). */
+	smtp_out_reset(o);
+	if (rc < 0)
+		return -1;
+	if ((act & SMTP_ACT_RELAY) && !(act & SMTP_ACT_CLOSE)) {
+		/* No relay yet (issue 4): a proxy without a reachable backend
+		 * answers 421 4.3.0 and closes. */
+		w->st.relay_none++;
+		smtp_backend_event(&se->s, SMTP_BACKEND_NONE, now, o);
+		return sess_carry(w, se, now);
+	}
+	if (act & (SMTP_ACT_CLOSE | SMTP_ACT_STARTTLS)) {
+		if (act & SMTP_ACT_STARTTLS) {
+			/* never offered until TLS exists (main.c refuses tls
+			 * listeners); should it happen, end the session */
+			w->st.starttls++;
+		} else {
+			w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
+			if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
+				w->st.sigs[sig]++;
+		}
+		if (se->ovf) {
+			/* a client that never reads must not pin the session:
+			 * the flush gets the linger time, then a reset */
+			se->flags |= SESS_F_CLOSE;
+			wheel_arm(&w->wheel, &se->tm, now + SESS_CLOSE_WAIT_MS);
+			return 1;
+		}
+		sess_close(w, se, now);
+		return -1;
+	}
+	if (act & SMTP_ACT_MORE)
+		se->flags |= SESS_F_MORE;
+	if (act & SMTP_ACT_PAUSE)
+		se->flags |= SESS_F_PAUSE;
+	if (deadline != UINT64_MAX)
+		wheel_arm(&w->wheel, &se->tm, deadline);
+	else
+		wheel_cancel(&w->wheel, &se->tm);
+	return 0;
+}
+
+/*
+ * Offers p[0..n) (n may be 0: queued replies only) to the core until it has
+ * taken what it can. Returns the bytes consumed, or SIZE_MAX when the
+ * session closed or ended (everything counts as consumed then).
+ */
+static size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, size_t n, uint64_t now)
+{
+	size_t used = 0;
+
+	for (;;) {
+		size_t k;
+		int rc;
+
+		se->flags &= (uint8_t) ~(SESS_F_MORE | SESS_F_PAUSE);
+		k = smtp_input(&se->s, p + used, n - used, now, &w->out);
+		used += k;
+		rc = sess_carry(w, se, now);
+		if (rc != 0)
+			return SIZE_MAX;
+		if (se->ovf != 0 || (se->flags & SESS_F_PAUSE))
+			return used; /* writable (or the backend) resumes */
+		if (!(se->flags & SESS_F_MORE) && (k == 0 || used == n))
+			return used;
+	}
+}
+
+/* The client half-closed and everything it sent was answered: close. */
+static int sess_fin_done(struct worker *w, struct sess *se, uint64_t now)
+{
+	if (!(se->flags & SESS_F_FIN) || se->ovf != 0 || (se->flags & SESS_F_MORE))
+		return 0;
+	w->st.peer_fin++;
+	sess_close(w, se, now);
+	return 1;
+}
+
+/* ---- upcalls (net_ops) ------------------------------------------------- */
+
+static const struct cfg_listener *find_listener(const struct worker *w, const struct wport *wp,
+						struct tcp_conn *c, uint16_t lport, uint32_t *idx)
+{
+	const struct cfg *cfg = w->sh->cfg;
+	uint32_t raddr, laddr;
+	uint16_t rport, lp;
+
+	net_conn_peer(c, &raddr, &rport, &laddr, &lp);
+	(void)wp;
+	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
+		const struct cfg_listener *l = &cfg->listeners[i];
+
+		if (l->port == lport && (l->addr == 0 || l->addr == laddr)) {
+			*idx = i;
+			return l;
+		}
+	}
+	return NULL;
+}
+
+static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now)
+{
+	struct wport *wp = arg;
+	struct worker *w = wp->w;
+	struct sess *se;
+	uint32_t li;
+
+	if (find_listener(w, wp, c, lport, &li) == NULL)
+		return -1;
+	se = sess_get(w);
+	if (se == NULL) {
+		w->st.refused++;
+		return -1;
+	}
+	se->c = c;
+	se->wp = wp;
+	net_conn_set_app(c, se);
+	w->st.accepted++;
+	smtp_out_reset(&w->out);
+	smtp_start(&se->s, &w->sh->smtp[li], sess_line(w, se), SESS_LINE_CAP, now, &w->out);
+	if (w->draining) {
+		/* DESIGN §3: during the drain a new client completes its
+		 * handshake and reads 421 4.3.2 instead of the greeting. */
+		smtp_out_reset(&w->out);
+		smtp_drain(&se->s, now, &w->out);
+		w->st.drained++;
+	}
+	sess_carry(w, se, now);
+	return 0;
+}
+
+static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t len, uint64_t now)
+{
+	struct wport *wp = arg;
+	struct sess *se = net_conn_app(c);
+	size_t used;
+
+	if (se == NULL || (se->flags & SESS_F_CLOSE))
+		return len; /* closing: the core drops input now */
+	if (se->ovf != 0 || (se->flags & SESS_F_PAUSE))
+		return 0; /* replies parked: stop reading */
+	used = sess_feed(wp->w, se, p, len, now);
+	return used == SIZE_MAX ? len : used;
+}
+
+static void up_peer_fin(void *arg, struct tcp_conn *c, uint64_t now)
+{
+	struct wport *wp = arg;
+	struct sess *se = net_conn_app(c);
+
+	if (se == NULL)
+		return;
+	se->flags |= SESS_F_FIN;
+	if (se->flags & SESS_F_CLOSE)
+		return; /* closing anyway once the parked replies are out */
+	sess_fin_done(wp->w, se, now);
+}
+
+static void up_closed(void *arg, struct tcp_conn *c, enum net_close_reason why, uint64_t now)
+{
+	struct wport *wp = arg;
+	struct sess *se = net_conn_app(c);
+
+	(void)now;
+	if (se == NULL)
+		return;
+	if (why == NET_CLOSE_TIMEOUT)
+		wp->w->st.net_timeout++;
+	else
+		wp->w->st.net_reset++;
+	se->c = NULL; /* the handle dies with this upcall */
+	sess_put(wp->w, se);
+}
+
+static void up_writable(void *arg, struct tcp_conn *c, uint64_t now)
+{
+	struct wport *wp = arg;
+	struct worker *w = wp->w;
+	struct sess *se = net_conn_app(c);
+
+	if (se == NULL || !sess_unpark(w, se, now))
+		return;
+	if (se->flags & SESS_F_CLOSE) {
+		sess_close(w, se, now);
+		return;
+	}
+	if ((se->flags & SESS_F_MORE) && sess_feed(w, se, NULL, 0, now) == SIZE_MAX)
+		return;
+	if (se->ovf != 0)
+		return;
+	/* offer the bytes held while we were not reading, then see whether a
+	 * FIN that came meanwhile ends the session */
+	net_resume(wp->net, c, now);
+	if (se->used && se->c == c)
+		sess_fin_done(w, se, now);
+}
+
+void sess_ops(struct net_ops *ops)
+{
+	ops->accept = up_accept;
+	ops->recv = up_recv;
+	ops->peer_fin = up_peer_fin;
+	ops->closed = up_closed;
+	ops->writable = up_writable;
+}
+
+/* ---- timers and drain ---------------------------------------------------- */
+
+static void sess_fire(struct wheel_timer *t, void *arg, uint64_t now)
+{
+	struct worker *w = arg;
+	struct sess *se = container_of(t, struct sess, tm);
+
+	if (!se->used)
+		return;
+	if (se->flags & SESS_F_CLOSE) {
+		sess_abort(w, se, now); /* its replies never left: see sess_carry */
+		return;
+	}
+	smtp_out_reset(&w->out);
+	smtp_tick(&se->s, now, &w->out);
+	sess_carry(w, se, now);
+}
+
+void sess_timers(struct worker *w, uint64_t now)
+{
+	wheel_expire(&w->wheel, now, sess_fire, w);
+}
+
+void sess_drain_all(struct worker *w, uint64_t now)
+{
+	w->draining = 1;
+	for (uint32_t i = 0; i < w->n_sess; i++) {
+		struct sess *se = &w->sess[i];
+
+		if (!se->used || (se->flags & SESS_F_CLOSE))
+			continue;
+		smtp_out_reset(&w->out);
+		smtp_drain(&se->s, now, &w->out);
+		w->st.drained++;
+		sess_carry(w, se, now);
+	}
+}

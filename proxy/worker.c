@@ -1,0 +1,350 @@
+/*
+ * worker.c — the poll-mode worker loop (see worker.h).
+ *
+ * Nothing here blocks or makes a syscall of its own: the only sleep is the
+ * configured idle back-off, and what a virtual PMD does inside its bursts.
+ * Frames leave through a per-port staging array flushed once per loop (and
+ * whenever it fills), so one tx_burst carries every reply of a loop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "log.h"
+#include "sess.h"
+#include "worker.h"
+
+#define WORKER_TX_RETRIES 4
+
+uint64_t worker_now_ms(void)
+{
+	static __thread uint64_t per_ms;
+
+	if (per_ms == 0) {
+		per_ms = rte_get_tsc_hz() / 1000;
+		if (per_ms == 0)
+			per_ms = 1;
+	}
+	return rte_get_tsc_cycles() / per_ms;
+}
+
+/* ---- the port side: ops for the endpoint ----------------------------------- */
+
+static void tx_flush(struct wport *wp)
+{
+	uint16_t sent = 0, n = wp->ntx;
+
+	if (wp->fault != NULL) {
+		drv_fault_tx_burst(wp->fault, wp->queue, wp->tx, n); /* takes all */
+		sent = n;
+	} else {
+		for (int i = 0; i < WORKER_TX_RETRIES && sent < n; i++)
+			sent = (uint16_t)(sent + rte_eth_tx_burst(wp->port_id, wp->queue,
+								  wp->tx + sent,
+								  (uint16_t)(n - sent)));
+		if (sent < n) {
+			/* a full device queue is a lossy link: TCP retransmits */
+			rte_pktmbuf_free_bulk(wp->tx + sent, (unsigned)(n - sent));
+			wp->w->st.tx_drop += (uint64_t)(n - sent);
+		}
+	}
+	wp->w->st.tx_pkts += n;
+	wp->ntx = 0;
+}
+
+static struct rte_mbuf *op_alloc(void *arg)
+{
+	struct wport *wp = arg;
+
+	return rte_pktmbuf_alloc(wp->pool);
+}
+
+static void op_xmit(void *arg, struct rte_mbuf *m)
+{
+	struct wport *wp = arg;
+
+	wp->tx[wp->ntx++] = m;
+	if (wp->ntx == WORKER_TX_MAX)
+		tx_flush(wp);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static void fill_net_cfg(struct net_cfg *nc, const struct worker_shared *sh, uint32_t pi,
+			 int socket, const char *name)
+{
+	const struct cfg *cfg = sh->cfg;
+	const struct cfg_port *cp = &cfg->ports[pi];
+	const struct cfg_limits *l = &cfg->limits;
+	const struct drv_port *dp = &sh->ports[pi];
+	uint32_t hw_tx = DRV_HW_TX_IPV4_CKSUM | DRV_HW_TX_TCP_CKSUM;
+
+	net_cfg_defaults(nc);
+	memcpy(nc->mac, dp->mac.addr_bytes, 6);
+	nc->addrs[0] = cp->addr;
+	nc->n_addrs = 1;
+	nc->n_ports = 0;
+	for (uint32_t i = 0; i < cfg->n_listeners && nc->n_ports < NET_LISTEN_MAX; i++) {
+		const struct cfg_listener *li = &cfg->listeners[i];
+		uint32_t k;
+
+		if (li->addr != 0 && li->addr != cp->addr)
+			continue;
+		for (k = 0; k < nc->n_ports && nc->ports[k] != li->port; k++)
+			;
+		if (k == nc->n_ports)
+			nc->ports[nc->n_ports++] = li->port;
+	}
+	nc->mtu = dp->mtu ? dp->mtu : cp->mtu;
+	nc->socket_id = socket;
+	nc->name = name;
+	nc->max_conns = l->sessions;
+	nc->max_halfopen = l->half_open;
+	nc->max_tw = l->time_wait;
+	nc->n_bufs = l->buffers;
+	nc->buf_size = l->buffer_size;
+	nc->ooo_segs = l->ooo_segments;
+	nc->ooo_bytes = l->ooo_bytes;
+	nc->arp_entries = l->arp_entries;
+	nc->arp_ttl_ms = l->arp_ttl_ms;
+	nc->rto_init_ms = l->rto_initial_ms;
+	nc->rto_min_ms = l->rto_min_ms;
+	nc->rto_max_ms = l->rto_max_ms;
+	nc->rtx_max = l->retransmits;
+	nc->synack_retries = l->synack_retries;
+	nc->tw_ms = l->time_wait_ms;
+	nc->linger_ms = l->linger_ms;
+	nc->challenge_per_s = l->challenge_acks_per_s;
+	/* Virtual ports (sw_cksum) and ports with only part of the offloads:
+	 * the endpoint computes both checksums itself. */
+	nc->tx_cksum_offload = !(dp->sw_cksum & DRV_SW_TX_CKSUM) && (dp->hw & hw_tx) == hw_tx;
+	nc->syncookies = l->syncookies == CFG_SYNCOOKIES_NEVER    ? 0
+			 : l->syncookies == CFG_SYNCOOKIES_ALWAYS ? 2
+								  : 1;
+	nc->secret = sh->secret;
+	if (getrandom(nc->isn_key, sizeof(nc->isn_key), 0) != sizeof(nc->isn_key))
+		nc->isn_key[0] = rte_get_tsc_cycles(), nc->isn_key[1] = rte_rand();
+}
+
+int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, unsigned lcore,
+		uint64_t now, char *err, size_t errlen)
+{
+	const struct cfg *cfg = sh->cfg;
+	size_t sz_sess, sz_lines, sz_free, sz_ovf, sz_ovff, sz_wheel, off;
+	uint8_t *mem;
+	struct net_ops ops = { 0 };
+	int rc;
+
+	w->id = id;
+	w->lcore = lcore;
+	w->socket = (int)rte_lcore_to_socket_id(lcore);
+	if (w->socket < 0)
+		w->socket = SOCKET_ID_ANY;
+	w->sh = sh;
+	w->n_sess = cfg->limits.sessions;
+	w->n_ovf = sess_ovf_count(w->n_sess);
+
+	sz_sess = RTE_ALIGN_CEIL(sizeof(struct sess) * w->n_sess, RTE_CACHE_LINE_SIZE);
+	sz_lines = RTE_ALIGN_CEIL((size_t)SESS_LINE_CAP * w->n_sess, RTE_CACHE_LINE_SIZE);
+	sz_free = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
+	sz_ovf = RTE_ALIGN_CEIL((size_t)SESS_OVF_SIZE * w->n_ovf, RTE_CACHE_LINE_SIZE);
+	sz_ovff = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_ovf, RTE_CACHE_LINE_SIZE);
+	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
+	mem = rte_zmalloc_socket("bulwark_sess",
+				 sz_sess + sz_lines + sz_free + sz_ovf + sz_ovff + sz_wheel,
+				 RTE_CACHE_LINE_SIZE, w->socket);
+	if (mem == NULL) {
+		snprintf(err, errlen,
+			 "worker %u: no memory for %u sessions (limits.sessions; "
+			 "eal.args -m / hugepages)",
+			 id, w->n_sess);
+		return -ENOMEM;
+	}
+	w->mem = mem;
+	off = 0;
+	w->sess = (struct sess *)(mem + off), off += sz_sess;
+	w->lines = mem + off, off += sz_lines;
+	w->free = (uint32_t *)(mem + off), off += sz_free;
+	w->ovf = mem + off, off += sz_ovf;
+	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
+	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now)) != 0) {
+		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
+		return rc;
+	}
+	sess_pool_init(w);
+
+	memset(&w->out, 0, sizeof(w->out));
+	w->out.buf = w->obuf;
+	w->out.cap = sizeof(w->obuf);
+	w->out.fwd = w->fwd;
+	w->out.fwd_cap = SMTP_FWD_MIN;
+	w->out.fwd_buf = w->fbuf;
+	w->out.fwd_buf_cap = sizeof(w->fbuf);
+	smtp_out_reset(&w->out);
+
+	ops.alloc = op_alloc;
+	ops.xmit = op_xmit;
+	ops.punt = NULL;
+	sess_ops(&ops);
+	w->n_ports = cfg->n_ports;
+	for (uint32_t i = 0; i < cfg->n_ports; i++) {
+		struct wport *wp = &w->port[i];
+		struct net_cfg nc;
+		const char *why = NULL;
+		char name[64];
+
+		wp->w = w;
+		wp->idx = i;
+		wp->port_id = sh->ports[i].port_id;
+		wp->queue = id;
+		wp->pool = sh->ports[i].pools[sh->ports[i].n_pools > 1 ? id : 0];
+		wp->fault = sh->faults[i];
+		snprintf(name, sizeof(name), "bw_w%u_p%u", id, i);
+		fill_net_cfg(&nc, sh, i, w->socket, name);
+		ops.arg = wp;
+		wp->net = net_create(&nc, &ops, now, &why);
+		if (wp->net == NULL) {
+			snprintf(err, errlen, "worker %u port %s: TCP endpoint: %s", id,
+				 cfg->ports[i].name, why ? why : "failed");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void worker_destroy(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->n_ports; i++) {
+		struct wport *wp = &w->port[i];
+
+		if (wp->ntx)
+			rte_pktmbuf_free_bulk(wp->tx, wp->ntx);
+		wp->ntx = 0;
+		net_destroy(wp->net);
+		wp->net = NULL;
+	}
+	if (w->mem != NULL)
+		sess_pool_fini(w);
+	rte_free(w->mem);
+	w->mem = NULL;
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+
+/* Draining and nothing left: no session and no flow in any endpoint. */
+static int worker_quiet(const struct worker *w)
+{
+	if (w->live != 0)
+		return 0;
+	for (uint32_t i = 0; i < w->n_ports; i++)
+		if (net_stats(w->port[i].net)->conns != 0)
+			return 0;
+	return 1;
+}
+
+int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct cfg_workers *wc = &w->sh->cfg->workers;
+	uint16_t burst = wc->burst;
+	uint32_t empty = 0;
+	struct rte_mbuf *pkts[512];
+
+	while (!__atomic_load_n(&w->ctl_stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now = worker_now_ms();
+		uint32_t got = 0;
+
+		for (uint32_t i = 0; i < w->n_ports; i++) {
+			struct wport *wp = &w->port[i];
+			uint16_t n = wp->fault != NULL
+					 ? drv_fault_rx_burst(wp->fault, wp->queue, pkts, burst)
+					 : rte_eth_rx_burst(wp->port_id, wp->queue, pkts, burst);
+
+			if (n != 0) {
+				net_rx(wp->net, pkts, n, now);
+				got += n;
+			}
+		}
+		if (!w->draining && __atomic_load_n(&w->ctl_drain, __ATOMIC_ACQUIRE))
+			sess_drain_all(w, now);
+		sess_timers(w, now);
+		for (uint32_t i = 0; i < w->n_ports; i++) {
+			struct wport *wp = &w->port[i];
+
+			net_timers(wp->net, now);
+			if (wp->ntx != 0 || wp->fault != NULL)
+				tx_flush(wp);
+		}
+		w->st.rx_pkts += got;
+		__atomic_store_n(&w->pub_live, w->live, __ATOMIC_RELAXED);
+		if (w->draining)
+			__atomic_store_n(&w->pub_quiet, (uint8_t)worker_quiet(w), __ATOMIC_RELEASE);
+		if (got != 0) {
+			empty = 0;
+		} else if (wc->idle_backoff && ++empty >= wc->empty_polls) {
+			rte_delay_us_sleep(wc->sleep_us);
+			w->st.sleeps++;
+		}
+	}
+	return 0;
+}
+
+/* ---- counters ---------------------------------------------------------------- */
+
+static const char *const close_names[SMTP_CLOSE_COUNT] = {
+	"none", "quit", "nonsmtp", "pregreet", "errors", "timeout", "backend", "shutdown", "msgs",
+};
+
+void worker_stats_log(const struct worker *w)
+{
+	const struct worker_stats *s = &w->st;
+	char buf[768];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 1; i < SMTP_CLOSE_COUNT; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " close_%s=%lu", close_names[i],
+				      (unsigned long)s->closes[i]);
+	for (int i = SCAN_SIG_HTTP; i < SCAN_SIG_COUNT && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " sig_%s=%lu",
+				      scan_sig_name((enum scan_sig)i), (unsigned long)s->sigs[i]);
+	log_kv(LOG_LVL_INFO,
+	       "event=worker_stats worker=%u lcore=%u accepted=%lu refused=%lu peer_fin=%lu "
+	       "net_reset=%lu net_timeout=%lu relay_none=%lu starttls=%lu drained=%lu "
+	       "parked=%lu park_lost=%lu peak=%lu rx_pkts=%lu tx_pkts=%lu tx_drop=%lu "
+	       "sleeps=%lu%s",
+	       w->id, w->lcore, (unsigned long)s->accepted, (unsigned long)s->refused,
+	       (unsigned long)s->peer_fin, (unsigned long)s->net_reset,
+	       (unsigned long)s->net_timeout, (unsigned long)s->relay_none,
+	       (unsigned long)s->starttls, (unsigned long)s->drained, (unsigned long)s->ovf_used,
+	       (unsigned long)s->ovf_lost, (unsigned long)s->peak, (unsigned long)s->rx_pkts,
+	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
+	for (uint32_t i = 0; i < w->n_ports; i++) {
+		const struct net_stats *ns = net_stats(w->port[i].net);
+
+		log_kv(LOG_LVL_INFO,
+		       "event=net_stats worker=%u port=%s rx_pkts=%lu tx_pkts=%lu tcp_accepted=%lu "
+		       "tcp_syn_in=%lu tcp_cookie_sent=%lu tcp_rst_out=%lu tcp_rtx=%lu "
+		       "tcp_bad_cksum=%lu ip_bad_cksum=%lu tcp_conn_full=%lu tcp_buf_nomem=%lu "
+		       "tx_nomem=%lu arp_req_in=%lu tcp_no_listener=%lu tcp_linger_expired=%lu "
+		       "tcp_rtx_giveup=%lu tcp_challenge_ack=%lu tw_reused=%lu conns=%lu tw=%lu",
+		       w->id, w->sh->cfg->ports[i].name, (unsigned long)ns->rx_pkts,
+		       (unsigned long)ns->tx_pkts, (unsigned long)ns->tcp_accepted,
+		       (unsigned long)ns->tcp_syn_in, (unsigned long)ns->tcp_cookie_sent,
+		       (unsigned long)ns->tcp_rst_out, (unsigned long)ns->tcp_rtx,
+		       (unsigned long)ns->tcp_bad_cksum, (unsigned long)ns->ip_bad_cksum,
+		       (unsigned long)ns->tcp_conn_full, (unsigned long)ns->tcp_buf_nomem,
+		       (unsigned long)ns->tx_nomem, (unsigned long)ns->arp_req_in,
+		       (unsigned long)ns->tcp_no_listener, (unsigned long)ns->tcp_linger_expired,
+		       (unsigned long)ns->tcp_rtx_giveup, (unsigned long)ns->tcp_challenge_ack,
+		       (unsigned long)ns->tw_reused, (unsigned long)ns->conns,
+		       (unsigned long)ns->tw);
+	}
+}

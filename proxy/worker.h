@@ -1,0 +1,129 @@
+/*
+ * worker.h — the poll-mode workers: one pinned lcore per port queue,
+ * shared-nothing. Each owns, for every port, one net_ctx on its queue, and
+ * one pool of SMTP sessions, a session timer wheel and its counters.
+ *
+ * Loop: rx_burst -> net_rx (upcalls into the session glue, sess.c) ->
+ * session timers -> net_timers -> tx_burst, with the idle back-off of
+ * workers.idle_backoff. The main lcore talks to a worker only through the
+ * ctl_* words (drain, stop) and reads its published gauges and counters.
+ */
+#ifndef BULWARK_WORKER_H
+#define BULWARK_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "config.h"
+#include "drv.h"
+#include "net.h"
+#include "scan.h"
+#include "smtp.h"
+#include "wheel.h"
+
+#define WORKER_TX_MAX 512 /* frames staged per port before a tx_burst */
+
+/* Read-only after startup; one for the whole process. */
+struct worker_shared {
+	const struct cfg *cfg;
+	struct smtp_cfg smtp[CFG_LISTENERS_MAX]; /* per listener */
+	struct drv_port *ports;                  /* cfg->n_ports of them */
+	struct drv_fault *faults[CFG_PORTS_MAX]; /* NULL: no fault injection */
+	const struct net_cookie_secret *secret;
+};
+
+/* Per-worker counters: written by the worker only, read by the main lcore
+ * when it prints them (at exit: no tearing concerns). */
+struct worker_stats {
+	uint64_t accepted;                 /* sessions started */
+	uint64_t refused;                  /* no free session: the flow got RST */
+	uint64_t closes[SMTP_CLOSE_COUNT]; /* SMTP_ACT_CLOSE by reason */
+	uint64_t sigs[SCAN_SIG_COUNT];     /* non-SMTP closes by signature */
+	uint64_t peer_fin;                 /* the client closed first */
+	uint64_t net_reset, net_timeout;   /* the flow died under the session */
+	uint64_t starttls;                 /* unreachable for now: closed */
+	uint64_t relay_none;               /* MAIL with no relay: 421 4.3.0 */
+	uint64_t ovf_used;                 /* replies parked for a full send buffer */
+	uint64_t ovf_lost;                 /* no room to park them, or they never left: aborted */
+	uint64_t drained;                  /* smtp_drain calls */
+	uint64_t rx_pkts, tx_pkts, tx_drop;
+	uint64_t sleeps; /* idle back-off sleeps */
+	uint64_t peak;   /* most sessions at once */
+} __rte_cache_aligned;
+
+struct worker;
+
+/* One port as seen by one worker: its queue and its TCP endpoint. */
+struct wport {
+	struct worker *w;
+	uint32_t idx; /* in cfg->ports */
+	uint16_t port_id, queue;
+	struct rte_mempool *pool;
+	struct drv_fault *fault;
+	struct net_ctx *net;
+	uint16_t ntx;
+	struct rte_mbuf *tx[WORKER_TX_MAX];
+};
+
+struct sess;
+
+struct worker {
+	uint16_t id;
+	unsigned lcore;
+	int socket;
+	const struct worker_shared *sh;
+	uint32_t n_ports;
+	struct wport port[CFG_PORTS_MAX];
+
+	/* sessions: a fixed array with a free stack (sess.c) */
+	struct sess *sess;
+	uint8_t *lines; /* one command-line buffer per session */
+	uint32_t *free;
+	uint32_t nfree, n_sess, live;
+	/* parked replies: a few buffers shared by the sessions */
+	uint8_t *ovf;
+	uint32_t *ovf_free;
+	uint32_t ovf_nfree, n_ovf;
+	/* session deadlines (smtp_tick) */
+	struct wheel wheel;
+	void *mem; /* one rte_zmalloc block for the arrays above */
+
+	/* the core's output, reused by every call */
+	struct smtp_out out;
+	struct smtp_span fwd[SMTP_FWD_MIN];
+	uint8_t obuf[SMTP_OUT_MIN];
+	uint8_t fbuf[SMTP_FWD_BUF_MIN];
+
+	uint8_t draining;
+
+	/* control words: written by the main lcore, read by the worker */
+	uint8_t ctl_drain, ctl_stop;
+	/* gauges: written by the worker, read by the main lcore */
+	uint32_t pub_live; /* sessions */
+	uint8_t pub_quiet; /* draining, no session and no flow left */
+
+	struct worker_stats st;
+} __rte_cache_aligned;
+
+/*
+ * Sets up worker id on lcore (pools, one net_ctx per port queue, the
+ * session array and wheel) at now. Returns 0, or -errno with err naming
+ * what failed. worker_destroy() undoes a partial setup.
+ */
+int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, unsigned lcore,
+		uint64_t now, char *err, size_t errlen);
+
+/* The lcore function (rte_eal_remote_launch): loops until ctl_stop. */
+int worker_main(void *arg);
+
+/* Frees what worker_init() took (flows vanish without a frame). */
+void worker_destroy(struct worker *w);
+
+/* Logs the worker's counters as one key=value line. */
+void worker_stats_log(const struct worker *w);
+
+/* Milliseconds on the TSC-based monotonic clock. */
+uint64_t worker_now_ms(void);
+
+#endif /* BULWARK_WORKER_H */
