@@ -26,8 +26,8 @@ struct fz {
 	size_t pn;
 	uint64_t now;
 	int closed;
-	int aborted;    /* the current backend was aborted: nothing more to it */
-	uint32_t term;  /* matcher state for CRLF.CRLF in the forwarded stream */
+	int aborted;   /* the current backend was aborted: nothing more to it */
+	uint32_t term; /* matcher state for CRLF.CRLF in the forwarded stream */
 	uint8_t obuf[SMTP_OUT_MIN];
 	struct smtp_span fwd[64];
 	uint8_t fbuf[SMTP_FWD_BUF_MIN + 64];
@@ -35,9 +35,17 @@ struct fz {
 };
 
 static const char *const replies[] = {
-	"250 2.1.0 Ok\r\n", "354 go ahead\r\n", "334 VXNlcm5hbWU6\r\n", "235 2.7.0 ok\r\n",
-	"550 5.7.1 no\r\n", "451 4.3.0 later\r\n", "250-a\r\n250-b\r\n250 c\r\n",
-	"221 bye\r\n", "hello\r\n", "250-a\r\n251 b\r\n", "503 5.5.1 order\r\n",
+	"250 2.1.0 Ok\r\n",
+	"354 go ahead\r\n",
+	"334 VXNlcm5hbWU6\r\n",
+	"235 2.7.0 ok\r\n",
+	"550 5.7.1 no\r\n",
+	"451 4.3.0 later\r\n",
+	"250-a\r\n250-b\r\n250 c\r\n",
+	"221 bye\r\n",
+	"hello\r\n",
+	"250-a\r\n251 b\r\n",
+	"503 5.5.1 order\r\n",
 };
 
 static void out_init(struct fz *f)
@@ -173,7 +181,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (i < size && !f.closed) {
 		op = data[i++];
 		switch (op >> 5) {
-		case 0: case 1: case 2: case 3: /* client bytes: length in the low bits */
+		case 0:
+		case 1:
+		case 2:
+		case 3: /* client bytes: length in the low bits */
 			len = (size_t)(op & 0x7f) + 1;
 			if (len > size - i)
 				len = size - i;

@@ -13,13 +13,7 @@
 
 /* ---- SIMD kernels ------------------------------------------------------ */
 
-enum scan_level {
-	SCAN_SCALAR = 0,
-	SCAN_SSE42,
-	SCAN_AVX2,
-	SCAN_AVX512,
-	SCAN_LEVEL_COUNT
-};
+enum scan_level { SCAN_SCALAR = 0, SCAN_SSE42, SCAN_AVX2, SCAN_AVX512, SCAN_LEVEL_COUNT };
 
 struct scan_line;
 
@@ -80,18 +74,18 @@ const struct scan_kernels *scan_pick(const char *want, int *err);
 /* ---- Command lines ----------------------------------------------------- */
 
 /* Limits from RFC 5321 §4.5.3.1.4 and RFC 4954 §4, octets including CRLF. */
-#define SCAN_LINE_MAX 512u
+#define SCAN_LINE_MAX        512u
 #define SCAN_LINE_MAX_PARAMS 1000u
-#define SCAN_LINE_MAX_AUTH 12288u
+#define SCAN_LINE_MAX_AUTH   12288u
 
 /* What a command line contained (flags of struct scan_line). */
-#define SCAN_L_HIGH 0x01u   /* a byte >= 0x80 */
-#define SCAN_L_NUL 0x02u    /* a NUL byte */
-#define SCAN_L_CTL 0x04u    /* another control byte (HT, DEL, 0x01..) */
+#define SCAN_L_HIGH   0x01u /* a byte >= 0x80 */
+#define SCAN_L_NUL    0x02u /* a NUL byte */
+#define SCAN_L_CTL    0x04u /* another control byte (HT, DEL, 0x01..) */
 #define SCAN_L_BARECR 0x08u /* a CR not followed by LF (kept in the line) */
 #define SCAN_L_BARELF 0x10u /* the line ended with LF without CR */
-#define SCAN_L_LONG 0x20u   /* the line passed its limit; the rest was dropped */
-#define SCAN_L_BAD (SCAN_L_NUL | SCAN_L_CTL | SCAN_L_BARECR | SCAN_L_BARELF)
+#define SCAN_L_LONG   0x20u /* the line passed its limit; the rest was dropped */
+#define SCAN_L_BAD    (SCAN_L_NUL | SCAN_L_CTL | SCAN_L_BARECR | SCAN_L_BARELF)
 
 /*
  * Resumable state of the command line being assembled. The caller zeroes it
@@ -174,8 +168,8 @@ enum scan_verb scan_verb(const uint8_t *p, size_t n, size_t *arg);
 static inline enum scan_verb scan_line_verb(const struct scan_line *l, size_t *arg)
 {
 	/* letters of each verb less 4, three bits per verb: STARTTLS, XCLIENT, XFORWARD */
-	const uint64_t extra = 4ull << 3 * SCAN_V_STARTTLS | 3ull << 3 * SCAN_V_XCLIENT |
-			       4ull << 3 * SCAN_V_XFORWARD;
+	const uint64_t extra =
+	    4ull << 3 * SCAN_V_STARTTLS | 3ull << 3 * SCAN_V_XCLIENT | 4ull << 3 * SCAN_V_XFORWARD;
 	unsigned v = l->verb;
 	size_t w = 4 + (extra >> (3 * v & 63) & 7);
 

@@ -18,9 +18,9 @@ struct smtp_cfg;
 #define SMTP_QUEUE_SLOTS 32u
 
 enum smtp_slot_kind {
-	SMTP_SLOT_LOCAL = 1,   /* a reply-table id, ready to send */
-	SMTP_SLOT_BACKEND,     /* the backend's reply to a forwarded command */
-	SMTP_SLOT_SWALLOW,     /* a backend reply the client never sees */
+	SMTP_SLOT_LOCAL = 1, /* a reply-table id, ready to send */
+	SMTP_SLOT_BACKEND,   /* the backend's reply to a forwarded command */
+	SMTP_SLOT_SWALLOW,   /* a backend reply the client never sees */
 };
 
 /* What a BACKEND/SWALLOW slot waits for (which forwarded command). */
@@ -75,31 +75,31 @@ struct smtp_sess {
 	uint8_t first_line; /* the first command line is not processed yet */
 	uint8_t sig;        /* prefix verdict on raw[] (enum scan_sig) */
 	uint8_t raw_n;
-	uint8_t raw[16];    /* the first raw octets of the connection */
-	uint32_t raw_pos;   /* octets consumed since the start (up to 16) */
+	uint8_t raw[16];  /* the first raw octets of the connection */
+	uint32_t raw_pos; /* octets consumed since the start (up to 16) */
 
 	/* session facts */
-	uint8_t greeted;  /* the final 220 was sent */
+	uint8_t greeted; /* the final 220 was sent */
 	uint8_t tls;
 	uint8_t helo_kind; /* 0 none, 1 HELO, 2 EHLO */
 	uint8_t relayed;   /* a backend session exists (SMTP_ACT_RELAY given) */
 	uint8_t authed;
-	uint8_t sasl;      /* the next line is a SASL continuation */
-	uint8_t paused;    /* waiting for the reply to DATA or AUTH */
+	uint8_t sasl;   /* the next line is a SASL continuation */
+	uint8_t paused; /* waiting for the reply to DATA or AUTH */
 	uint8_t draining;
 	uint8_t close_reason;
 	uint8_t close_sig;
-	uint8_t gen;        /* transaction generation */
-	uint8_t mail_fwd;   /* a MAIL was forwarded in this transaction */
-	uint8_t mail_utf8;  /* ... with SMTPUTF8 */
-	uint8_t line_held;  /* the first line is complete, its verdict pending */
+	uint8_t gen;       /* transaction generation */
+	uint8_t mail_fwd;  /* a MAIL was forwarded in this transaction */
+	uint8_t mail_utf8; /* ... with SMTPUTF8 */
+	uint8_t line_held; /* the first line is complete, its verdict pending */
 	uint8_t pad[2];
-	uint32_t rcpt_fwd;  /* RCPTs forwarded in this transaction */
-	uint32_t rcpt_ok;   /* RCPTs the backend accepted */
-	uint32_t msgs;      /* messages ended (DATA terminator seen) */
-	uint32_t errors;    /* 500..504 replies sent by Bulwark */
+	uint32_t rcpt_fwd; /* RCPTs forwarded in this transaction */
+	uint32_t rcpt_ok;  /* RCPTs the backend accepted */
+	uint32_t msgs;     /* messages ended (DATA terminator seen) */
+	uint32_t errors;   /* 500..504 replies sent by Bulwark */
 	uint8_t helo_len;
-	uint8_t helo[255];  /* the client's EHLO/HELO argument */
+	uint8_t helo[255]; /* the client's EHLO/HELO argument */
 
 	/* reply queue (ring) */
 	uint8_t q_head;

@@ -93,8 +93,7 @@
 
 /* ---- configuration ------------------------------------------------------ */
 
-void smtp_cfg_defaults(struct smtp_cfg *cfg, const char *hostname,
-		       const struct scan_kernels *scan)
+void smtp_cfg_defaults(struct smtp_cfg *cfg, const char *hostname, const struct scan_kernels *scan)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->scan = scan;
@@ -102,8 +101,8 @@ void smtp_cfg_defaults(struct smtp_cfg *cfg, const char *hostname,
 		strncpy(cfg->hostname, hostname, sizeof(cfg->hostname) - 1);
 		cfg->hostname[sizeof(cfg->hostname) - 1] = '\0';
 	}
-	cfg->caps = SMTP_CAP_SIZE | SMTP_CAP_PIPELINING | SMTP_CAP_8BITMIME |
-		    SMTP_CAP_ENHANCEDSTATUSCODES;
+	cfg->caps =
+	    SMTP_CAP_SIZE | SMTP_CAP_PIPELINING | SMTP_CAP_8BITMIME | SMTP_CAP_ENHANCEDSTATUSCODES;
 	cfg->size_max = 10240000;
 	cfg->data_policy = SMTP_DATA_REJECT;
 	cfg->error_limit = 5;
@@ -132,8 +131,7 @@ int smtp_cfg_init(struct smtp_cfg *cfg, const char **why)
 		w = "data_policy";
 	else if (cfg->max_rcpts < 100)
 		w = "max_rcpts (RFC 5321 needs >= 100)";
-	else if (cfg->cmd_timeout_ms == 0 || cfg->data_timeout_ms == 0 ||
-		 cfg->dot_timeout_ms == 0)
+	else if (cfg->cmd_timeout_ms == 0 || cfg->data_timeout_ms == 0 || cfg->dot_timeout_ms == 0)
 		w = "timeouts";
 	else if (cfg->max_data_line != 0 && cfg->max_data_line < 3)
 		w = "max_data_line";
@@ -220,17 +218,26 @@ void smtp_fwd_line(struct smtp_out *out, const uint8_t *p, size_t n)
 static enum smtp_close close_of(enum smtp_reply_id id)
 {
 	switch (id) {
-	case SMTP_R_BYE: return SMTP_CLOSE_QUIT;
-	case SMTP_R_NONSMTP: return SMTP_CLOSE_NONSMTP;
-	case SMTP_R_PREGREET: return SMTP_CLOSE_PREGREET;
-	case SMTP_R_ERRORS: return SMTP_CLOSE_ERRORS;
-	case SMTP_R_TIMEOUT: return SMTP_CLOSE_TIMEOUT;
+	case SMTP_R_BYE:
+		return SMTP_CLOSE_QUIT;
+	case SMTP_R_NONSMTP:
+		return SMTP_CLOSE_NONSMTP;
+	case SMTP_R_PREGREET:
+		return SMTP_CLOSE_PREGREET;
+	case SMTP_R_ERRORS:
+		return SMTP_CLOSE_ERRORS;
+	case SMTP_R_TIMEOUT:
+		return SMTP_CLOSE_TIMEOUT;
 	case SMTP_R_NO_BACKEND:
 	case SMTP_R_BUSY:
-	case SMTP_R_GONE: return SMTP_CLOSE_BACKEND;
-	case SMTP_R_SHUTDOWN: return SMTP_CLOSE_SHUTDOWN;
-	case SMTP_R_MSGS: return SMTP_CLOSE_MSGS;
-	default: return SMTP_CLOSE_NONE;
+	case SMTP_R_GONE:
+		return SMTP_CLOSE_BACKEND;
+	case SMTP_R_SHUTDOWN:
+		return SMTP_CLOSE_SHUTDOWN;
+	case SMTP_R_MSGS:
+		return SMTP_CLOSE_MSGS;
+	default:
+		return SMTP_CLOSE_NONE;
 	}
 }
 
@@ -294,9 +301,10 @@ static void close_now(struct smtp_sess *s, struct smtp_out *out, enum smtp_close
 	out->sig = why == SMTP_CLOSE_NONSMTP ? s->close_sig : SCAN_SIG_NONE;
 	/* at these clean points every forwarded command has been answered */
 	if (s->relayed)
-		out->actions |= (why == SMTP_CLOSE_QUIT || why == SMTP_CLOSE_SHUTDOWN ||
-				 why == SMTP_CLOSE_MSGS) ? SMTP_ACT_BACKEND_QUIT
-							 : SMTP_ACT_BACKEND_ABORT;
+		out->actions |=
+		    (why == SMTP_CLOSE_QUIT || why == SMTP_CLOSE_SHUTDOWN || why == SMTP_CLOSE_MSGS)
+			? SMTP_ACT_BACKEND_QUIT
+			: SMTP_ACT_BACKEND_ABORT;
 	s->relayed = 0;
 	s->q_n = 0;
 	s->close_reason = (uint8_t)why;
@@ -402,7 +410,8 @@ static int dot_pending(struct smtp_sess *s)
 	unsigned i;
 
 	for (i = 0; i < s->q_n; i++)
-		if (smtp_q_at(s, i)->kind == SMTP_SLOT_BACKEND && smtp_q_at(s, i)->what == SMTP_FV_DOT)
+		if (smtp_q_at(s, i)->kind == SMTP_SLOT_BACKEND &&
+		    smtp_q_at(s, i)->what == SMTP_FV_DOT)
 			return 1;
 	return 0;
 }
@@ -453,8 +462,8 @@ void smtp_finish(struct smtp_sess *s, struct smtp_out *out)
 
 /* ---- public entry points ------------------------------------------------ */
 
-uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line,
-		    size_t line_cap, uint64_t now, struct smtp_out *out)
+uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line, size_t line_cap,
+		    uint64_t now, struct smtp_out *out)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;

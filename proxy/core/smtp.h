@@ -24,14 +24,14 @@
 /* ---- Configuration (built once, shared read-only by all sessions) ------ */
 
 /* Capabilities advertised in the EHLO reply (struct smtp_cfg.caps). */
-#define SMTP_CAP_SIZE 0x01u
-#define SMTP_CAP_PIPELINING 0x02u
-#define SMTP_CAP_8BITMIME 0x04u
+#define SMTP_CAP_SIZE                0x01u
+#define SMTP_CAP_PIPELINING          0x02u
+#define SMTP_CAP_8BITMIME            0x04u
 #define SMTP_CAP_ENHANCEDSTATUSCODES 0x08u
-#define SMTP_CAP_STARTTLS 0x10u /* only when a certificate is configured */
-#define SMTP_CAP_SMTPUTF8 0x20u
-#define SMTP_CAP_AUTH 0x40u /* submission listeners: mechanisms in auth_mechs */
-#define SMTP_CAP_CHUNKING 0x80u /* never advertised yet (DESIGN §3) */
+#define SMTP_CAP_STARTTLS            0x10u /* only when a certificate is configured */
+#define SMTP_CAP_SMTPUTF8            0x20u
+#define SMTP_CAP_AUTH                0x40u /* submission listeners: mechanisms in auth_mechs */
+#define SMTP_CAP_CHUNKING            0x80u /* never advertised yet (DESIGN §3) */
 
 /* DATA policy for bare CR, bare LF and NUL in a body (DESIGN §3). */
 enum smtp_data_policy {
@@ -65,8 +65,7 @@ struct smtp_cfg {
  * Fills cfg with the defaults of DESIGN §3 for hostname and the given scan
  * kernels. The caller may then change fields and must call smtp_cfg_init().
  */
-void smtp_cfg_defaults(struct smtp_cfg *cfg, const char *hostname,
-		       const struct scan_kernels *scan);
+void smtp_cfg_defaults(struct smtp_cfg *cfg, const char *hostname, const struct scan_kernels *scan);
 
 /*
  * Validates cfg and renders its reply table (greeting, EHLO replies, ...).
@@ -78,14 +77,15 @@ int smtp_cfg_init(struct smtp_cfg *cfg, const char **why);
 
 /* Actions (struct smtp_out.actions), to be carried out in this order:
  * send out->buf to the client; hand out->fwd to the backend; then the rest. */
-#define SMTP_ACT_CLOSE 0x001u         /* after out->buf: FIN, linger, discard */
-#define SMTP_ACT_STARTTLS 0x002u      /* after out->buf: TLS handshake; drop unconsumed input */
-#define SMTP_ACT_RELAY 0x004u         /* open a backend session (relay_helo) */
+#define SMTP_ACT_CLOSE         0x001u /* after out->buf: FIN, linger, discard */
+#define SMTP_ACT_STARTTLS      0x002u /* after out->buf: TLS handshake; drop unconsumed input */
+#define SMTP_ACT_RELAY         0x004u /* open a backend session (relay_helo) */
 #define SMTP_ACT_BACKEND_ABORT 0x008u /* close the backend without a final dot */
-#define SMTP_ACT_BACKEND_QUIT 0x010u  /* QUIT to the backend after out->fwd, then close */
-#define SMTP_ACT_DATA_END 0x020u      /* out->fwd ends with the final dot */
-#define SMTP_ACT_PAUSE 0x040u         /* stop reading: waiting for the backend */
-#define SMTP_ACT_MORE 0x080u          /* out/fwd ran short: flush them, call smtp_input() again
+#define SMTP_ACT_BACKEND_QUIT  0x010u /* QUIT to the backend after out->fwd, then close */
+#define SMTP_ACT_DATA_END      0x020u /* out->fwd ends with the final dot */
+#define SMTP_ACT_PAUSE         0x040u /* stop reading: waiting for the backend */
+#define SMTP_ACT_MORE                                                                              \
+	0x080u /* out/fwd ran short: flush them, call smtp_input() again
 					 (n may be 0) */
 
 /* A piece of bytes for the backend: points into the caller's input (DATA
@@ -127,8 +127,8 @@ struct smtp_out {
  * (SCAN_LINE_MAX_PARAMS, or SMTP_FWD_BUF_MIN where AUTH is offered). With
  * less free room the core consumes nothing more and sets SMTP_ACT_MORE.
  */
-#define SMTP_OUT_MIN 4096u
-#define SMTP_FWD_MIN 8u
+#define SMTP_OUT_MIN     4096u
+#define SMTP_FWD_MIN     8u
 #define SMTP_FWD_BUF_MIN SCAN_LINE_MAX_AUTH
 
 /* Clears the per-call fields of out (len, fwd_n, fwd_buf_len, actions). */
@@ -136,14 +136,14 @@ void smtp_out_reset(struct smtp_out *out);
 
 enum smtp_close {
 	SMTP_CLOSE_NONE = 0,
-	SMTP_CLOSE_QUIT,      /* 221 */
-	SMTP_CLOSE_NONSMTP,   /* 500 5.5.2 on a non-SMTP first line (sig) */
-	SMTP_CLOSE_PREGREET,  /* bytes before the final 220 */
-	SMTP_CLOSE_ERRORS,    /* 421 4.7.0 too many errors */
-	SMTP_CLOSE_TIMEOUT,   /* 421 4.4.2 idle or session too long */
-	SMTP_CLOSE_BACKEND,   /* 421 4.3.0 / 4.3.2 no backend */
-	SMTP_CLOSE_SHUTDOWN,  /* 421 4.3.2 draining */
-	SMTP_CLOSE_MSGS,      /* 421 4.7.0 too many messages */
+	SMTP_CLOSE_QUIT,     /* 221 */
+	SMTP_CLOSE_NONSMTP,  /* 500 5.5.2 on a non-SMTP first line (sig) */
+	SMTP_CLOSE_PREGREET, /* bytes before the final 220 */
+	SMTP_CLOSE_ERRORS,   /* 421 4.7.0 too many errors */
+	SMTP_CLOSE_TIMEOUT,  /* 421 4.4.2 idle or session too long */
+	SMTP_CLOSE_BACKEND,  /* 421 4.3.0 / 4.3.2 no backend */
+	SMTP_CLOSE_SHUTDOWN, /* 421 4.3.2 draining */
+	SMTP_CLOSE_MSGS,     /* 421 4.7.0 too many messages */
 	SMTP_CLOSE_COUNT
 };
 
@@ -173,8 +173,8 @@ struct smtp_sess; /* defined in smtp-t.h; the caller allocates it */
  * more; in particular a DATA body is never ended with a final dot by anyone
  * but the core (SMTP_ACT_DATA_END).
  */
-uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line,
-		    size_t line_cap, uint64_t now, struct smtp_out *out);
+uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line, size_t line_cap,
+		    uint64_t now, struct smtp_out *out);
 
 /*
  * Client bytes p[0..n) arrived at now. Returns how many were consumed; the

@@ -14,30 +14,30 @@
 #include <stdint.h>
 
 /* RFC 5321 §4.5.3.1.1-3 */
-#define SMTP_LOCAL_MAX 64u
+#define SMTP_LOCAL_MAX  64u
 #define SMTP_DOMAIN_MAX 255u
-#define SMTP_PATH_MAX 256u /* including the angle brackets */
+#define SMTP_PATH_MAX   256u /* including the angle brackets */
 
 /* Verdict of a parse; the session maps each to one reply. */
 enum smtp_arg_err {
 	SMTP_ARG_OK = 0,
-	SMTP_ARG_SYNTAX,      /* 501 5.5.4 generic argument syntax */
-	SMTP_ARG_BAD_SENDER,  /* 501 5.1.7 bad sender address syntax */
-	SMTP_ARG_BAD_RCPT,    /* 501 5.1.3 bad recipient address syntax */
-	SMTP_ARG_BAD_DOMAIN,  /* 501 5.5.4 bad EHLO/HELO argument */
-	SMTP_ARG_PARAM,       /* 555 5.5.4 unknown or unsupported parameter */
-	SMTP_ARG_SIZE,        /* 552 5.3.4 declared SIZE over the limit */
-	SMTP_ARG_UTF8,        /* 553 5.6.7 UTF-8 address without SMTPUTF8 */
-	SMTP_ARG_AUTH_MECH,   /* 504 5.5.4 mechanism not offered */
+	SMTP_ARG_SYNTAX,     /* 501 5.5.4 generic argument syntax */
+	SMTP_ARG_BAD_SENDER, /* 501 5.1.7 bad sender address syntax */
+	SMTP_ARG_BAD_RCPT,   /* 501 5.1.3 bad recipient address syntax */
+	SMTP_ARG_BAD_DOMAIN, /* 501 5.5.4 bad EHLO/HELO argument */
+	SMTP_ARG_PARAM,      /* 555 5.5.4 unknown or unsupported parameter */
+	SMTP_ARG_SIZE,       /* 552 5.3.4 declared SIZE over the limit */
+	SMTP_ARG_UTF8,       /* 553 5.6.7 UTF-8 address without SMTPUTF8 */
+	SMTP_ARG_AUTH_MECH,  /* 504 5.5.4 mechanism not offered */
 	SMTP_ARG_COUNT
 };
 
 /* Which extensions were advertised, so which parameters are accepted. */
 struct smtp_args_cfg {
-	uint64_t size_max;   /* SIZE limit in octets; 0 = SIZE not advertised */
-	uint8_t eightbit;    /* 8BITMIME advertised: BODY=7BIT|8BITMIME */
-	uint8_t smtputf8;    /* SMTPUTF8 advertised: SMTPUTF8 parameter, UTF-8 paths */
-	uint8_t auth;        /* AUTH advertised: AUTH=<mailbox>|<> on MAIL */
+	uint64_t size_max; /* SIZE limit in octets; 0 = SIZE not advertised */
+	uint8_t eightbit;  /* 8BITMIME advertised: BODY=7BIT|8BITMIME */
+	uint8_t smtputf8;  /* SMTPUTF8 advertised: SMTPUTF8 parameter, UTF-8 paths */
+	uint8_t auth;      /* AUTH advertised: AUTH=<mailbox>|<> on MAIL */
 	/* Space-separated upper-case SASL mechanisms offered ("PLAIN LOGIN"), or NULL. */
 	const char *auth_mechs;
 };
@@ -48,13 +48,13 @@ struct smtp_path {
 	const uint8_t *domain;
 	uint16_t local_len;
 	uint16_t domain_len;
-	uint8_t null_path; /* "<>" */
+	uint8_t null_path;  /* "<>" */
 	uint8_t postmaster; /* "<Postmaster>" without domain (RCPT only) */
-	uint8_t utf8;      /* the path holds bytes >= 0x80 (valid UTF-8) */
+	uint8_t utf8;       /* the path holds bytes >= 0x80 (valid UTF-8) */
 };
 
-#define SMTP_BODY_NONE 0
-#define SMTP_BODY_7BIT 1
+#define SMTP_BODY_NONE     0
+#define SMTP_BODY_7BIT     1
 #define SMTP_BODY_8BITMIME 2
 
 struct smtp_mail_args {

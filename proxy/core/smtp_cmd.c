@@ -32,16 +32,25 @@ struct smtp_cmd {
 static enum smtp_reply_id arg_reply(enum smtp_arg_err e)
 {
 	switch (e) {
-	case SMTP_ARG_OK: return SMTP_R_NONE;
-	case SMTP_ARG_BAD_SENDER: return SMTP_R_BAD_SENDER;
-	case SMTP_ARG_BAD_RCPT: return SMTP_R_BAD_RCPT;
-	case SMTP_ARG_BAD_DOMAIN: return SMTP_R_BAD_DOMAIN;
-	case SMTP_ARG_PARAM: return SMTP_R_PARAM;
-	case SMTP_ARG_SIZE: return SMTP_R_SIZE_DECL;
-	case SMTP_ARG_UTF8: return SMTP_R_UTF8;
-	case SMTP_ARG_AUTH_MECH: return SMTP_R_AUTH_MECH;
+	case SMTP_ARG_OK:
+		return SMTP_R_NONE;
+	case SMTP_ARG_BAD_SENDER:
+		return SMTP_R_BAD_SENDER;
+	case SMTP_ARG_BAD_RCPT:
+		return SMTP_R_BAD_RCPT;
+	case SMTP_ARG_BAD_DOMAIN:
+		return SMTP_R_BAD_DOMAIN;
+	case SMTP_ARG_PARAM:
+		return SMTP_R_PARAM;
+	case SMTP_ARG_SIZE:
+		return SMTP_R_SIZE_DECL;
+	case SMTP_ARG_UTF8:
+		return SMTP_R_UTF8;
+	case SMTP_ARG_AUTH_MECH:
+		return SMTP_R_AUTH_MECH;
 	case SMTP_ARG_SYNTAX:
-	default: return SMTP_R_SYNTAX;
+	default:
+		return SMTP_R_SYNTAX;
 	}
 }
 
@@ -328,8 +337,8 @@ static void sasl_line(struct smtp_sess *s, struct smtp_out *out, const uint8_t *
 }
 
 /* One complete command line (not the discarded tail of a long one). */
-static void process_line(struct smtp_sess *s, struct smtp_out *out, const uint8_t *p,
-			 size_t n, unsigned flags)
+static void process_line(struct smtp_sess *s, struct smtp_out *out, const uint8_t *p, size_t n,
+			 unsigned flags)
 {
 	const struct smtp_cmd *row;
 	struct cmd_ctx c;
@@ -439,7 +448,7 @@ static void consumed_raw(struct smtp_sess *s, size_t used)
 {
 	if (s->raw_pos < sizeof(s->raw))
 		s->raw_pos = s->raw_pos + used > sizeof(s->raw) ? sizeof(s->raw)
-								   : s->raw_pos + (uint32_t)used;
+								: s->raw_pos + (uint32_t)used;
 }
 
 size_t smtp_greet_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct smtp_out *out)

@@ -43,11 +43,16 @@ static const uint8_t term[] = "\r\n.\r\n";
 static size_t pend_len(const struct smtp_data_st *d)
 {
 	switch (d->st) {
-	case DS_CR: return 1;
-	case DS_BOL: return d->init ? 0 : 2;
-	case DS_DOT: return d->init ? 1 : 3;
-	case DS_DOTCR: return d->init ? 2 : 4;
-	default: return 0;
+	case DS_CR:
+		return 1;
+	case DS_BOL:
+		return d->init ? 0 : 2;
+	case DS_DOT:
+		return d->init ? 1 : 3;
+	case DS_DOTCR:
+		return d->init ? 2 : 4;
+	default:
+		return 0;
 	}
 }
 

@@ -184,8 +184,8 @@ void smtp_backend_event(struct smtp_sess *s, enum smtp_backend_ev ev, uint64_t n
 			s->q_n = (uint8_t)(i + 1);
 			s->state = SMTP_S_CLOSING;
 		} else {
-			smtp_force_close(s, out, ev == SMTP_BACKEND_NONE ? SMTP_R_NO_BACKEND
-								     : SMTP_R_BUSY);
+			smtp_force_close(s, out,
+					 ev == SMTP_BACKEND_NONE ? SMTP_R_NO_BACKEND : SMTP_R_BUSY);
 		}
 		break;
 	case SMTP_BACKEND_GONE:

@@ -34,7 +34,7 @@ struct drv {
 	struct txt cli, bk, act;
 };
 
-static const char *close_names[] = { "none", "quit", "nonsmtp", "pregreet", "errors",
+static const char *close_names[] = { "none",    "quit",    "nonsmtp",  "pregreet", "errors",
 				     "timeout", "backend", "shutdown", "msgs" };
 
 static void txt_add(struct txt *t, const void *p, size_t n)
@@ -181,8 +181,7 @@ static void backend(struct drv *d, const char *p, size_t n)
 }
 
 /* mode: 0 whole, 1 byte by byte, k >= 2: cut at k-1 */
-static void run(struct drv *d, const struct drv_case *tc, const struct scan_kernels *k,
-		size_t mode)
+static void run(struct drv *d, const struct drv_case *tc, const struct scan_kernels *k, size_t mode)
 {
 	const struct drv_step *st;
 	const char *why = NULL;
@@ -313,10 +312,14 @@ int drv_run_case(const struct drv_case *tc)
 				break; /* cuts once, with the scalar reference */
 			run(&d, tc, k, mode);
 			if (d.bad || !same(&d.cli, ref.cli.b, ref.cli.n) ||
-			    !same(&d.bk, ref.bk.b, ref.bk.n) || !same(&d.act, ref.act.b, ref.act.n)) {
+			    !same(&d.bk, ref.bk.b, ref.bk.n) ||
+			    !same(&d.act, ref.act.b, ref.act.n)) {
 				fprintf(stderr, "FAIL %s (%s, %s %zu)%s%s\n", tc->name, k->name,
-					mode == 0 ? "whole" : mode == 1 ? "bytes" : "cut",
-					mode > 1 ? mode - 1 : 0, d.bad ? ": " : "", d.bad ? d.why : "");
+					mode == 0   ? "whole"
+					: mode == 1 ? "bytes"
+						    : "cut",
+					mode > 1 ? mode - 1 : 0, d.bad ? ": " : "",
+					d.bad ? d.why : "");
 				show("client got ", d.cli.b, d.cli.n);
 				show("client whole", ref.cli.b, ref.cli.n);
 				show("backend got ", d.bk.b, d.bk.n);

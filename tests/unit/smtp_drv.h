@@ -20,12 +20,12 @@
 
 enum drv_kind {
 	DRV_END = 0,
-	DRV_CLIENT,  /* s, n: client bytes */
-	DRV_BACKEND, /* s, n: one complete backend reply */
-	DRV_EVENT,   /* v: enum smtp_backend_ev */
-	DRV_TIME,    /* v: ms to advance, then smtp_tick() */
-	DRV_TLS,     /* smtp_tls_started() */
-	DRV_DRAIN,   /* smtp_drain() */
+	DRV_CLIENT,    /* s, n: client bytes */
+	DRV_BACKEND,   /* s, n: one complete backend reply */
+	DRV_EVENT,     /* v: enum smtp_backend_ev */
+	DRV_TIME,      /* v: ms to advance, then smtp_tick() */
+	DRV_TLS,       /* smtp_tls_started() */
+	DRV_DRAIN,     /* smtp_drain() */
 	DRV_BACKEND_N, /* s, n: the same backend reply, v times */
 };
 
@@ -36,13 +36,34 @@ struct drv_step {
 	uint64_t v;
 };
 
-#define C(str) { DRV_CLIENT, str, sizeof(str) - 1, 0 }
-#define B(str) { DRV_BACKEND, str, sizeof(str) - 1, 0 }
-#define EV(e) { DRV_EVENT, NULL, 0, e }
-#define T(ms) { DRV_TIME, NULL, 0, ms }
-#define TLS { DRV_TLS, NULL, 0, 0 }
-#define DRAIN { DRV_DRAIN, NULL, 0, 0 }
-#define BN(str, k) { DRV_BACKEND_N, str, sizeof(str) - 1, k }
+#define C(str)                                                                                     \
+	{                                                                                          \
+		DRV_CLIENT, str, sizeof(str) - 1, 0                                                \
+	}
+#define B(str)                                                                                     \
+	{                                                                                          \
+		DRV_BACKEND, str, sizeof(str) - 1, 0                                               \
+	}
+#define EV(e)                                                                                      \
+	{                                                                                          \
+		DRV_EVENT, NULL, 0, e                                                              \
+	}
+#define T(ms)                                                                                      \
+	{                                                                                          \
+		DRV_TIME, NULL, 0, ms                                                              \
+	}
+#define TLS                                                                                        \
+	{                                                                                          \
+		DRV_TLS, NULL, 0, 0                                                                \
+	}
+#define DRAIN                                                                                      \
+	{                                                                                          \
+		DRV_DRAIN, NULL, 0, 0                                                              \
+	}
+#define BN(str, k)                                                                                 \
+	{                                                                                          \
+		DRV_BACKEND_N, str, sizeof(str) - 1, k                                             \
+	}
 
 #define DRV_MAX_STEPS 48
 
@@ -63,19 +84,19 @@ int drv_run_cases(const struct drv_case *tc, size_t n, const char *suite);
 
 /* Expected replies for the default test config (host "mx.test"). */
 #define R_GREET "220 mx.test ESMTP\r\n"
-#define R_EHLO                                                                  \
-	"250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n" \
+#define R_EHLO                                                                                     \
+	"250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n"                   \
 	"250 ENHANCEDSTATUSCODES\r\n"
-#define R_OK "250 2.0.0 OK\r\n"
-#define R_BYE "221 2.0.0 mx.test closing\r\n"
-#define R_500 "500 5.5.2 Error: command not recognized\r\n"
-#define R_LONG "500 5.5.2 Error: line too long\r\n"
-#define R_BAD "500 5.5.2 Error: invalid characters in command\r\n"
+#define R_OK      "250 2.0.0 OK\r\n"
+#define R_BYE     "221 2.0.0 mx.test closing\r\n"
+#define R_500     "500 5.5.2 Error: command not recognized\r\n"
+#define R_LONG    "500 5.5.2 Error: line too long\r\n"
+#define R_BAD     "500 5.5.2 Error: invalid characters in command\r\n"
 #define R_NONSMTP "500 5.5.2 Error: not an SMTP client\r\n"
-#define R_501 "501 5.5.4 Syntax error in parameters or arguments\r\n"
-#define R_502 "502 5.5.1 Command not implemented\r\n"
-#define R_502N "502 5.5.1 Command not offered\r\n"
-#define R_ERRS "421 4.7.0 mx.test Error: too many errors\r\n"
+#define R_501     "501 5.5.4 Syntax error in parameters or arguments\r\n"
+#define R_502     "502 5.5.1 Command not implemented\r\n"
+#define R_502N    "502 5.5.1 Command not offered\r\n"
+#define R_ERRS    "421 4.7.0 mx.test Error: too many errors\r\n"
 #define R_TIMEOUT "421 4.4.2 mx.test Error: timeout exceeded\r\n"
 
 #endif /* BULWARK_TEST_SMTP_DRV_H */
