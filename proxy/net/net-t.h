@@ -102,7 +102,7 @@ struct net_cfg {
 	uint32_t rtx_max;         /* retransmissions of one segment before reset */
 	uint32_t synack_retries;  /* SYN-ACKs resent from the half-open table */
 	uint32_t tw_ms;           /* TIME-WAIT duration (2*MSL) */
-	uint32_t linger_ms;       /* DESIGN §3 lingering close, also FIN_WAIT_2 */
+	uint32_t linger_ms;       /* DESIGN §3 linger after our FIN is acked (FIN_WAIT_2); 0 ok */
 	uint32_t challenge_per_s; /* RFC 5961 §7 challenge ACKs per flow per second */
 	uint8_t tx_cksum_offload; /* the port computes IPv4/TCP checksums */
 	uint8_t syncookies;       /* 0 never, 1 when the half-open table is full, 2 always */

@@ -82,9 +82,12 @@ size_t net_send_space(const struct net_ctx *ctx, const struct tcp_conn *c);
 void net_resume(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now);
 
 /*
- * Graceful close (DESIGN §3): queued bytes go out, then FIN; bytes the
- * peer still sends are ACKed and discarded until it closes or linger_ms
- * passes (then RST). The handle is invalid after the call.
+ * Graceful close (DESIGN §3): queued bytes go out, then FIN, retransmitted
+ * as usual (RTO back-off, reset after rtx_max tries; a window the peer
+ * keeps shut gets rtx_max probes); bytes the peer still sends are ACKed
+ * and discarded. Once everything we sent, the FIN included, is
+ * acknowledged, the flow waits at most linger_ms more for the peer's FIN
+ * (then RST; linger_ms = 0: at once). The handle is invalid after the call.
  */
 void net_close(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now);
 

@@ -76,7 +76,7 @@ static const char *cfg_check(const struct net_cfg *c)
 		return "challenge_per_s";
 	if (c->syncookies > 2)
 		return "syncookies";
-	if (c->linger_ms == 0 || c->linger_ms > 3600000 || c->tw_ms > 3600000)
+	if (c->linger_ms > 3600000 || c->tw_ms > 3600000)
 		return "linger_ms";
 	if (c->name == NULL || strlen(c->name) > 16)
 		return "name";

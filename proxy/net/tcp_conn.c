@@ -284,12 +284,14 @@ void net_close(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now)
 {
 	if (c->flags & TCP_CF_APP_GONE)
 		return;
-	c->flags |= TCP_CF_APP_GONE | TCP_CF_FIN_Q | TCP_CF_LINGER;
+	c->flags |= TCP_CF_APP_GONE | TCP_CF_FIN_Q;
 	c->flags &= (uint16_t)~TCP_CF_WANT_W;
 	c->app = NULL;
-	/* DESIGN §3: from now on, what the peer sends is ACKed and discarded,
-	 * for at most linger_ms. */
-	c->linger_at = (uint32_t)(now + ctx->cfg.linger_ms);
+	/* DESIGN §3: from now on, what the peer sends is ACKed and discarded.
+	 * The linger time does not start here: the reply and our FIN may be
+	 * lost and need the retransmission timer (RFC 6298 §5, bounded by
+	 * rtx_max) first. It starts once our FIN is acknowledged (tcp_in.c,
+	 * FIN_WAIT_1 -> FIN_WAIT_2); LAST_ACK and CLOSING need none. */
 	if (c->state == TCP_ESTABLISHED)
 		c->state = TCP_FIN_WAIT_1;
 	else if (c->state == TCP_CLOSE_WAIT)

@@ -173,7 +173,13 @@ static void ack_in(struct net_ctx *ctx, struct tcp_conn *c, const struct tcp_seg
 		return;
 	switch (c->state) {
 	case TCP_FIN_WAIT_1:
-		c->state = TCP_FIN_WAIT_2; /* bounded by the linger timer */
+		/* DESIGN §3: everything we sent, the FIN included, is
+		 * acknowledged, so the peer can read the whole reply; the
+		 * linger starts now and also bounds FIN_WAIT_2 (RFC 9293
+		 * §3.6 leaves its length to the implementation). */
+		c->state = TCP_FIN_WAIT_2;
+		c->flags |= TCP_CF_LINGER;
+		c->linger_at = (uint32_t)now + ctx->cfg.linger_ms;
 		break;
 	case TCP_CLOSING:
 		tcp_conn_time_wait(ctx, c, now);

@@ -1,6 +1,6 @@
 /*
  * tcp_out.c — segment output, retransmission (RFC 6298), congestion window
- * (RFC 5681), zero-window probes (RFC 9293 §3.8.6.1), linger expiry.
+ * (RFC 5681), zero-window probes (RFC 9293 §3.8.6.1), linger expiry (FIN_WAIT_2).
  */
 #include <string.h>
 
@@ -298,7 +298,8 @@ void tcp_conn_timer(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now)
 	uint32_t n32 = (uint32_t)now;
 
 	if ((c->flags & TCP_CF_LINGER) && T32_GEQ(n32, c->linger_at)) {
-		/* DESIGN §3: the peer did not finish within the linger time. */
+		/* DESIGN §3: our FIN was acknowledged linger_ms ago (FIN_WAIT_2)
+		 * and the peer has not closed. */
 		ctx->st.tcp_linger_expired++;
 		tcp_send_rst(ctx, c, now);
 		tcp_conn_release(ctx, c);
@@ -315,9 +316,22 @@ void tcp_conn_timer(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now)
 			tcp_output(ctx, c, now);
 			return;
 		}
+		/* After net_close nobody waits for these bytes any more: a
+		 * peer that keeps its window shut is given rtx_max probes, as
+		 * a silent one is given rtx_max retransmissions, then reset.
+		 * RFC 9293 §3.8.6.1 (taking in RFC 6429) lets resource
+		 * management abort a flow stuck in persist; Linux does so for
+		 * orphaned sockets. The linger only starts once our FIN is
+		 * acked, so it no longer bounds this. */
+		if ((c->flags & TCP_CF_APP_GONE) && c->backoff >= ctx->cfg.rtx_max) {
+			ctx->st.tcp_rtx_giveup++;
+			tcp_send_rst(ctx, c, now);
+			tcp_conn_drop(ctx, c, NET_CLOSE_TIMEOUT, now);
+			return;
+		}
 		/* RFC 9293 §3.8.6.1: probe with one octet of data; the interval
-		 * backs off exponentially (RFC 1122 §4.2.2.17). The connection
-		 * stays open while the peer keeps answering. */
+		 * backs off exponentially (RFC 1122 §4.2.2.17). While the app
+		 * holds the flow it stays open as long as the peer answers. */
 		ctx->st.tcp_persist_probe++;
 		rtx_first(ctx, c, 1, now);
 		if (c->backoff < 20)

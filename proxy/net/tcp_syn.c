@@ -285,7 +285,13 @@ static void conn_birth(struct net_ctx *ctx, const struct tcp_seg *seg, uint32_t 
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
 	c->chal_at = (uint32_t)now;
-	if (ts && seg->tsecr != 0 && (uint32_t)now - seg->tsecr < 60000u)
+	/* RFC 6298 §3 (Karn): no RTT sample from a segment that acknowledges
+	 * a retransmission — here a retransmitted SYN-ACK. With timestamps the
+	 * peer echoes TS.Recent, which RFC 7323 §4.3 keeps at the first
+	 * SYN-ACK it saw, not at the one it answers: the sample would span
+	 * our back-off (seconds) and inflate the RTO. The RTO stays at the
+	 * initial value (§5.7 above) until the first clean sample. */
+	if (ts && !rtx && seg->tsecr != 0 && (uint32_t)now - seg->tsecr < 60000u)
 		tcp_rtt_sample(ctx, c, (uint32_t)now - seg->tsecr);
 	tcp_conn_insert(ctx, c);
 	if (ctx->ops.accept(ctx->ops.arg, c, rte_be_to_cpu_16(c->key.lport), now) < 0) {

@@ -41,11 +41,6 @@ fault = """
 i = text.index("link_wait_ms")
 i = text.index("\n", i) + 1
 text = text[:i] + fault + text[i:]
-# The endpoint's linger runs from net_close, whether or not the reply was
-# acknowledged, and a flow whose handshake needed SYN-ACK retransmissions
-# can start with an RTO of 20 s and more (its first RTT sample echoes the
-# first SYN-ACK's timestamp): give a lost reply the longest linger.
-text = text.replace("linger_ms = 1000;", "linger_ms = 60000;")
 open(sys.argv[2], "w").write(text)
 PY
 		export BULWARK_CLIENT_IDLE=${BULWARK_CLIENT_IDLE:-5}

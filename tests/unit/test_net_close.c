@@ -223,6 +223,199 @@ static void test_linger(void)
 	fake_clear();
 }
 
+/* RST frames among F.tx. */
+static unsigned count_rst(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < F.ntx; i++)
+		n += !!(tx_pkt(i).flags & RST);
+	return n;
+}
+
+/*
+ * DESIGN §3: the linger starts once the reply and our FIN are acked. Here
+ * they are lost twice, and the client's data and ACK arrive later than
+ * linger_ms after net_close: it still gets the whole reply and the FIN,
+ * and no RST before that. FIN_WAIT_2 is then bounded by linger_ms counted
+ * from the ACK of our FIN.
+ */
+static void test_linger_after_ack(void)
+{
+	static const char reply[] = "221 2.0.0 bye\r\n";
+	struct net_cfg cfg;
+	struct cli c;
+	struct app *a;
+	struct pkt p;
+	unsigned rst = 0;
+	uint64_t t0, t1;
+	uint32_t data_seq;
+
+	fake_cfg(&cfg);
+	cfg.linger_ms = 2000;
+	fake_start(&cfg);
+	a = open_flow(&c, 450, 1);
+	if (!CHECK(a != NULL))
+		return;
+	data_seq = c.rcv_nxt;
+	CHECK_EQ(net_send(F.ctx, a->c, reply, 15, F.now), 15);
+	a->used = 0;
+	net_close(F.ctx, a->c, F.now);
+	t0 = F.now;
+	CHECK(F.ntx >= 1);
+	CHECK(last_pkt().flags & FIN);
+	CHECK_EQ(last_pkt().seq + last_pkt().len, data_seq + 15);
+	fake_clear(); /* lost */
+	/* RTO (1 s): reply + FIN again, lost again. */
+	fake_run_to(t0 + 1000);
+	CHECK_EQ(F.ntx, 1);
+	p = last_pkt();
+	CHECK_EQ(p.seq, data_seq);
+	CHECK_EQ(p.len, 15);
+	CHECK(p.flags & FIN);
+	rst += count_rst();
+	fake_clear();
+	/* Past linger_ms, the client (which saw nothing) pipelines a
+	 * command: ACKed and discarded, not reset. */
+	fake_run_to(t0 + 2500);
+	rst += count_rst();
+	fake_clear();
+	cli_send(&c, "NOOP\r\n", 6);
+	CHECK_EQ(F.ntx, 1);
+	CHECK_EQ(last_pkt().ack, c.snd_nxt);
+	rst += count_rst();
+	fake_clear();
+	CHECK_EQ(ST()->conns, 1);
+	/* Back-off: the second retransmission at 3 s reaches the client. */
+	fake_run_to(t0 + 2999);
+	CHECK_EQ(F.ntx, 0);
+	fake_run_to(t0 + 3000);
+	rst += count_rst();
+	CHECK_EQ(F.ntx, 1);
+	p = last_pkt();
+	CHECK_EQ(p.seq, data_seq);
+	CHECK(p.len == 15 && memcmp(p.data, reply, 15) == 0);
+	CHECK(p.flags & FIN);
+	cli_learn(&c, &p);
+	CHECK_EQ(c.rcv_nxt, data_seq + 15 + 1);
+	fake_clear();
+	/* Its ACK comes 3.5 s after the close: FIN_WAIT_2, still no RST. */
+	fake_run_to(t0 + 3500);
+	t1 = F.now;
+	cli_seg(&c, ACK, c.snd_nxt, NULL, 0);
+	rst += count_rst();
+	CHECK_EQ(rst, 0);
+	CHECK_EQ(ST()->conns, 1);
+	CHECK_EQ(ST()->tcp_linger_expired, 0);
+	fake_clear();
+	/* FIN_WAIT_2 lasts linger_ms from that ACK, then RST. */
+	fake_run_to(t1 + 1999);
+	CHECK_EQ(ST()->conns, 1);
+	CHECK_EQ(F.ntx, 0);
+	fake_run_to(t1 + 2000);
+	CHECK_EQ(ST()->conns, 0);
+	CHECK_EQ(ST()->tcp_linger_expired, 1);
+	CHECK_EQ(count_flags(RST | ACK), 1);
+	CHECK_EQ(ST()->bufs, 0);
+	fake_clear();
+
+	/* A client that never answers: retransmissions back off until
+	 * rtx_max, then RST (the linger never started). */
+	a = open_flow(&c, 451, 1);
+	if (!CHECK(a != NULL))
+		return;
+	net_send(F.ctx, a->c, reply, 15, F.now);
+	a->used = 0;
+	net_close(F.ctx, a->c, F.now);
+	fake_clear();
+	fake_run_to(F.now + 3600000);
+	CHECK_EQ(ST()->conns, 0);
+	CHECK_EQ(ST()->tcp_rtx_giveup, 1);
+	CHECK_EQ(ST()->tcp_linger_expired, 1);
+	CHECK_EQ(count_flags(FIN | ACK), 8); /* rtx_max retransmissions */
+	CHECK_EQ(count_flags(RST | ACK), 1);
+	fake_clear();
+
+	/* A client that keeps its window shut: after close, rtx_max probes
+	 * (answered or not), then RST. */
+	a = open_flow(&c, 452, 0);
+	if (!CHECK(a != NULL))
+		return;
+	c.wnd = 0;
+	cli_seg(&c, ACK, c.snd_nxt, NULL, 0);
+	CHECK_EQ(net_send(F.ctx, a->c, reply, 15, F.now), 15);
+	CHECK_EQ(F.ntx, 0);
+	a->used = 0;
+	net_close(F.ctx, a->c, F.now);
+	CHECK_EQ(F.ntx, 0);
+	for (int i = 0; i < 40 && ST()->conns != 0; i++) {
+		fake_run_to(F.now + 30000);
+		if (F.ntx != 0 && count_rst() == 0) {
+			fake_clear();
+			cli_seg(&c, ACK, c.snd_nxt, NULL, 0); /* still 0 */
+		}
+	}
+	CHECK_EQ(ST()->conns, 0);
+	CHECK_EQ(ST()->tcp_rtx_giveup, 2);
+	CHECK_EQ(ST()->tcp_persist_probe, 8);
+	CHECK_EQ(count_rst(), 1);
+	CHECK_EQ(ST()->bufs, 0);
+	fake_clear();
+}
+
+/* linger_ms = 0: no linger beyond the ACK of our FIN. */
+static void test_linger_zero(void)
+{
+	struct net_cfg cfg;
+	struct cli c;
+	struct app *a;
+	struct pkt p;
+
+	fake_cfg(&cfg);
+	cfg.linger_ms = 0;
+	fake_start(&cfg);
+	a = open_flow(&c, 460, 1);
+	if (!CHECK(a != NULL))
+		return;
+	net_send(F.ctx, a->c, "221 bye\r\n", 9, F.now);
+	a->used = 0;
+	net_close(F.ctx, a->c, F.now);
+	fake_clear(); /* lost: retransmitted as usual */
+	fake_run_to(F.now + 1000);
+	CHECK_EQ(F.ntx, 1);
+	p = last_pkt();
+	CHECK(p.len == 9 && (p.flags & FIN));
+	CHECK_EQ(ST()->conns, 1);
+	cli_learn(&c, &p);
+	fake_clear();
+	/* The client ACKs it without closing: RST at once. */
+	cli_seg(&c, ACK, c.snd_nxt, NULL, 0);
+	fake_run_to(F.now);
+	CHECK_EQ(ST()->conns, 0);
+	CHECK_EQ(ST()->tcp_linger_expired, 1);
+	CHECK_EQ(count_flags(RST | ACK), 1);
+	fake_clear();
+	/* ACK and FIN together: TIME-WAIT, no RST. */
+	a = open_flow(&c, 461, 1);
+	if (!CHECK(a != NULL))
+		return;
+	net_send(F.ctx, a->c, "221 bye\r\n", 9, F.now);
+	a->used = 0;
+	net_close(F.ctx, a->c, F.now);
+	for (unsigned i = 0; i < F.ntx; i++) {
+		p = tx_pkt(i);
+		cli_learn(&c, &p);
+	}
+	CHECK(p.flags & FIN);
+	fake_clear();
+	cli_seg(&c, ACK | FIN, c.snd_nxt, NULL, 0);
+	fake_run_to(F.now + 1);
+	CHECK_EQ(ST()->conns, 0);
+	CHECK_EQ(ST()->tw, 1);
+	CHECK_EQ(count_rst(), 0);
+	fake_clear();
+}
+
 /* ---- TIME-WAIT overflow and reuse ------------------------------------------- */
 
 static void close_to_tw(uint16_t port, int ts)
@@ -450,6 +643,8 @@ int main(void)
 	test_passive_close();
 	test_simultaneous_close();
 	test_linger();
+	test_linger_after_ack();
+	test_linger_zero();
 	test_tw_overflow();
 	test_reentry();
 	test_footprint();

@@ -200,6 +200,61 @@ static void test_synack_rtx(void)
 	fake_clear();
 }
 
+/*
+ * The final ACK of a handshake whose SYN-ACK was retransmitted echoes the
+ * first SYN-ACK's timestamp (the client keeps TS.Recent from it, RFC 7323
+ * §4.3): no RTT sample from it (RFC 6298 §3, Karn), so the RTO is the
+ * §5.7 value (3 s), not one grown from a sample spanning our back-off.
+ */
+static void test_synack_rtx_no_rtt(void)
+{
+	/* MSS 1460, NOP NOP TS(100, 0) */
+	uint8_t o[16] = { 2, 4, 1460 >> 8, 1460 & 0xff, 1, 1, 8, 10, 0, 0, 0, 100, 0, 0, 0, 0 };
+	struct pkt p;
+	uint32_t iss, ts1;
+	uint64_t t0;
+
+	fake_default();
+	F.greet = "220 x\r\n";
+	fake_rx(tcp_frame(1010, 25, SYN, 10, 0, 65535, o, sizeof(o), NULL, 0));
+	t0 = F.now;
+	p = last_pkt();
+	CHECK_EQ(p.flags, SYN | ACK);
+	CHECK(p.ts);
+	iss = p.seq;
+	ts1 = p.tsval;
+	fake_clear();
+	/* The client's ACKs of the first SYN-ACK are lost twice: the SYN-ACK
+	 * goes out again at 1 s and 3 s. */
+	fake_run_to(t0 + 3000);
+	CHECK_EQ(count_flags(SYN | ACK), 2);
+	CHECK_EQ(ST()->halfopen, 1);
+	fake_clear();
+	/* 6.5 s after the first SYN-ACK, an ACK echoing its TSval arrives. */
+	fake_run_to(t0 + 6500);
+	memcpy(o + 4, (uint8_t[]){ 1, 1, 8, 10, 0, 0, 0, 101 }, 8);
+	{
+		uint32_t v = rte_cpu_to_be_32(ts1);
+
+		memcpy(o + 12, &v, 4);
+	}
+	fake_rx(tcp_frame(1010, 25, ACK, 11, iss + 1, 65535, o + 4, 12, NULL, 0));
+	CHECK_EQ(ST()->tcp_accepted, 1);
+	CHECK_EQ(F.ntx, 1);
+	CHECK_EQ(last_pkt().len, 7); /* the 220 */
+	fake_clear();
+	/* It is lost too: RFC 6298 §5.7, the retransmission comes after 3 s
+	 * (a sample of 6.5 s would have made the RTO 19.5 s). */
+	t0 = F.now;
+	fake_run_to(t0 + 2999);
+	CHECK_EQ(F.ntx, 0);
+	fake_run_to(t0 + 3000);
+	CHECK_EQ(F.ntx, 1);
+	CHECK_EQ(last_pkt().len, 7);
+	CHECK_EQ(last_pkt().seq, iss + 1);
+	fake_clear();
+}
+
 /* ---- SYN cookies ------------------------------------------------------------ */
 
 static void test_cookies(void)
@@ -332,6 +387,7 @@ int main(void)
 	fake_eal();
 	test_handshake_table();
 	test_synack_rtx();
+	test_synack_rtx_no_rtt();
 	test_cookies();
 	return fake_finish("net_syn");
 }
