@@ -10,11 +10,8 @@
 #include <rte_mempool.h>
 #include <rte_random.h>
 
+#include "net_asan.h"
 #include "net_ctx.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#endif
 
 #define WHEEL_SLOTS   4096u
 #define WHEEL_TICK_MS 1u
@@ -88,14 +85,14 @@ static size_t up64(size_t n)
 	return (n + 63) & ~(size_t)63;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef NET_ASAN
 static void buf_poison(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
 {
 	(void)idx;
 	if (arg != NULL)
-		ASAN_POISON_MEMORY_REGION(obj, mp->elt_size);
+		NET_POISON(obj, mp->elt_size);
 	else
-		ASAN_UNPOISON_MEMORY_REGION(obj, mp->elt_size);
+		NET_UNPOISON(obj, mp->elt_size);
 }
 #endif
 
@@ -181,8 +178,8 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 	wheel_init(&ctx->wheel, mem + o_wheel, WHEEL_SLOTS, WHEEL_TICK_MS, now);
 	ctx->arp = (struct net_arp *)(mem + o_arp);
 	ctx->arp_mask = arp_n - 1;
-#if defined(__SANITIZE_ADDRESS__)
-	ASAN_POISON_MEMORY_REGION(ctx->conns, (size_t)cfg->max_conns * sizeof(struct tcp_conn));
+#ifdef NET_ASAN
+	NET_POISON(ctx->conns, (size_t)cfg->max_conns * sizeof(struct tcp_conn));
 #endif
 
 	snprintf(name, sizeof(name), "nb_%s", cfg->name);
@@ -193,7 +190,7 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 		*why = "no memory for the buffer pool";
 		goto fail;
 	}
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef NET_ASAN
 	rte_mempool_obj_iter(ctx->bufs, buf_poison, ctx);
 #endif
 	return ctx;
@@ -207,8 +204,8 @@ void net_destroy(struct net_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-#if defined(__SANITIZE_ADDRESS__)
-	ASAN_UNPOISON_MEMORY_REGION(ctx->conns,
+#ifdef NET_ASAN
+	NET_UNPOISON(ctx->conns,
 				    (size_t)ctx->cfg.max_conns * sizeof(struct tcp_conn));
 	/* The memory goes back to the heap: unpoison it for its next user. */
 	rte_mempool_obj_iter(ctx->bufs, buf_poison, NULL);

@@ -7,16 +7,9 @@
 
 #include <rte_mempool.h>
 
+#include "net_asan.h"
 #include "net_ctx.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define POISON(p, n)   ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 /* The memory budget of an idle session (<= 256 bytes with its table and
  * timer share) starts here. */
@@ -33,7 +26,7 @@ struct tcp_conn *tcp_conn_alloc(struct net_ctx *ctx)
 		return NULL;
 	}
 	c = &ctx->conns[ctx->conn_free[--ctx->conn_nfree]];
-	UNPOISON(c, sizeof(*c));
+	NET_UNPOISON(c, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	ctx->st.conns++;
 	return c;
@@ -103,7 +96,7 @@ void tcp_conn_free(struct net_ctx *ctx, struct tcp_conn *c)
 	if (c->sbuf != NULL)
 		tcp_buf_put(ctx, c->sbuf);
 	c->state = TCP_CLOSED;
-	POISON(c, sizeof(*c));
+	NET_POISON(c, sizeof(*c));
 	ctx->conn_free[ctx->conn_nfree++] = idx;
 	ctx->st.conns--;
 }
@@ -118,7 +111,7 @@ struct tcp_buf *tcp_buf_get(struct net_ctx *ctx)
 		return NULL;
 	}
 	b = p;
-	UNPOISON(b, sizeof(*b) + ctx->cfg.buf_size);
+	NET_UNPOISON(b, sizeof(*b) + ctx->cfg.buf_size);
 	b->off = 0;
 	b->len = 0;
 	b->ooo_bytes = 0;
@@ -129,7 +122,7 @@ struct tcp_buf *tcp_buf_get(struct net_ctx *ctx)
 
 void tcp_buf_put(struct net_ctx *ctx, struct tcp_buf *b)
 {
-	POISON(b, sizeof(*b) + ctx->cfg.buf_size);
+	NET_POISON(b, sizeof(*b) + ctx->cfg.buf_size);
 	rte_mempool_put(ctx->bufs, b);
 	ctx->st.bufs--;
 }
