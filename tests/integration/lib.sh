@@ -9,7 +9,8 @@
 # BULWARK_LAB_VARIANT runs the same test on another lab config made from
 # config/lab.conf: "2w" (two workers on two TAP queues; lcores 1 and 2
 # share CPU 1 so two cores suffice) or "fault" (the seeded fault-injecting
-# port: 5% drop, 25% reorder, 1% duplicates each way; clients wait longer).
+# port: 5% drop, 25% reorder, 1% duplicates each way; clients wait longer)
+# or "flood" (limits.half_open = 64, for synflood.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,6 +46,11 @@ open(sys.argv[2], "w").write(text)
 PY
 		export BULWARK_CLIENT_IDLE=${BULWARK_CLIENT_IDLE:-5}
 		export BULWARK_CONC_TIMEOUT=${BULWARK_CONC_TIMEOUT:-100}
+		;;
+	flood)
+		# a half-open table a SYN flood overflows at once (SYN cookies)
+		sed -e 's/half_open = [0-9]*;/half_open = 64;/' "$root/config/lab.conf" >"$1"
+		grep -q 'half_open = 64;' "$1" || { echo "make_variant flood: no half_open in lab.conf" >&2; exit 1; }
 		;;
 	*)
 		echo "unknown BULWARK_LAB_VARIANT '$variant'" >&2
