@@ -629,7 +629,10 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	const struct net_stats *ns = net_stats(w->port[0].net);
 	uint32_t started = 0, t_start = bj_ms(b), idle = 0;
 	uint64_t base_err;
-	size_t conn_fp, sess_obj, sess_line, sess_free, sess_wheel, sess_ovf, per_sess, total;
+	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_free, sess_wheel, sess_ovf, per_sess,
+	    total;
+	size_t line_res;
+	uint32_t lines_used;
 	uint32_t N = w->n_sess;
 
 	b->mode = BJ_IDLE;
@@ -660,11 +663,16 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 
 	conn_fp = net_conn_footprint(w->port[0].net);
 	sess_obj = sizeof(struct sess);
-	sess_line = SESS_LINE_CAP;
+	/* line buffers (with their free-stack entries) in use, not reserved:
+	 * an idle session holds none */
+	lines_used = __atomic_load_n(&w->lbuf_used, __ATOMIC_RELAXED);
+	sess_line = ((size_t)lines_used * (SESS_LINE_CAP + sizeof(uint32_t)) + N - 1) / N;
+	line_res = ((size_t)w->n_lbuf * (SESS_LINE_CAP + sizeof(uint32_t)) + N - 1) / N;
+	sess_lq = sizeof(uint32_t); /* the wait FIFO has a slot per session */
 	sess_free = sizeof(uint32_t);
 	sess_wheel = (wheel_mem_size(SESS_WHEEL_SLOTS) + N - 1) / N;
 	sess_ovf = ((size_t)sess_ovf_count(N) * (SESS_OVF_SIZE + sizeof(uint32_t)) + N - 1) / N;
-	per_sess = sess_obj + sess_line + sess_free + sess_wheel + sess_ovf;
+	per_sess = sess_obj + sess_line + sess_lq + sess_free + sess_wheel + sess_ovf;
 	total = conn_fp + per_sess;
 
 	printf("\nidle: %u sessions asked, %u idle after EHLO (server: live=%u conns=%lu bufs in "
@@ -677,15 +685,17 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	printf("  net (net_conn_footprint): %zu B = struct tcp_conn + flow table share + "
 	       "free-stack entry + wheel share\n",
 	       conn_fp);
-	printf("  sess: %zu B = struct sess %zu + line buffer %zu + free-stack entry %zu + "
-	       "wheel share %zu + parking share %zu\n",
-	       per_sess, sess_obj, sess_line, sess_free, sess_wheel, sess_ovf);
-	printf("  bytes per idle session: %zu (net %zu + sess %zu); without the fixed line "
-	       "buffer: %zu\n",
-	       total, conn_fp, per_sess, total - sess_line);
-	printf("  reserved for limits.sessions = %u: %.1f MiB, i.e. %.0f B per idle session held "
-	       "(the arrays are sized by the limit, not by use)\n",
-	       N, (double)total * N / 1048576.0, idle ? (double)total * N / idle : 0.0);
+	printf("  sess: %zu B = struct sess %zu + line buffers in use %zu (%u of %u lent) + "
+	       "line-wait FIFO entry %zu + free-stack entry %zu + wheel share %zu + parking share "
+	       "%zu\n",
+	       per_sess, sess_obj, sess_line, lines_used, w->n_lbuf, sess_lq, sess_free, sess_wheel,
+	       sess_ovf);
+	printf("  bytes per idle session: %zu (net %zu + sess %zu)\n", total, conn_fp, per_sess);
+	printf("  reserved for limits.sessions = %u (line buffers: limits.line_buffers = %u, "
+	       "%zu B per session reserved): %.1f MiB, i.e. %.0f B per idle session held (the "
+	       "arrays are sized by the limits, not by use)\n",
+	       N, w->n_lbuf, line_res, (double)(total - sess_line + line_res) * N / 1048576.0,
+	       idle ? (double)(total - sess_line + line_res) * N / idle : 0.0);
 }
 
 static void usage(FILE *f)

@@ -90,6 +90,7 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 					    "syncookies",
 					    "drain_ms",
 					    "session_mem",
+					    "line_buffers",
 					    NULL };
 	static const char *const cookies[] = { "never", "auto", "always", NULL };
 	struct cfg_limits *l = &c->limits;
@@ -118,7 +119,8 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	    (rc = cfg_u32(x, g, "challenge_acks_per_s", 1, 1000, &l->challenge_acks_per_s)) ||
 	    (rc = cfg_enum(x, g, "syncookies", cookies, &l->syncookies)) ||
 	    (rc = cfg_u32(x, g, "drain_ms", 0, 3600000, &l->drain_ms)) ||
-	    (rc = cfg_u32(x, g, "session_mem", 4096, 64u << 20, &l->session_mem)))
+	    (rc = cfg_u32(x, g, "session_mem", 4096, 64u << 20, &l->session_mem)) ||
+	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)))
 		return rc;
 	if (l->rto_min_ms > l->rto_initial_ms)
 		return cfg_fail(x,
@@ -330,6 +332,15 @@ static int parse_tls(struct cfg_ctx *x, const config_setting_t *root, struct cfg
 	if ((rc = readable(x, g, "cert", t->cert)) || (rc = readable(x, g, "key", t->key)))
 		return rc;
 	return 0;
+}
+
+uint32_t cfg_line_buffers(const struct cfg_limits *l)
+{
+	uint32_t n = l->line_buffers ? l->line_buffers : l->sessions / 8;
+
+	if (l->line_buffers == 0 && n < 64)
+		n = 64;
+	return n < l->sessions ? n : l->sessions;
 }
 
 /* ---- whole file --------------------------------------------------------- */

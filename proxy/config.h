@@ -141,10 +141,15 @@ struct cfg_limits {
 	uint32_t arp_entries, arp_ttl_ms;
 	uint32_t rto_initial_ms, rto_min_ms, rto_max_ms, retransmits, synack_retries;
 	uint32_t challenge_acks_per_s;
-	uint8_t syncookies;   /* enum cfg_syncookies */
-	uint32_t drain_ms;    /* whole process */
-	uint32_t session_mem; /* relay bytes buffered per session (issue 4) */
+	uint8_t syncookies;    /* enum cfg_syncookies */
+	uint32_t drain_ms;     /* whole process */
+	uint32_t session_mem;  /* relay bytes buffered per session (issue 4) */
+	uint32_t line_buffers; /* command-line buffers; 0: cfg_line_buffers() picks */
 };
+
+/* Command-line buffers per worker: limits.line_buffers, or when 0
+ * max(64, sessions / 8); never more than sessions. */
+uint32_t cfg_line_buffers(const struct cfg_limits *l);
 
 struct cfg_smtp {
 	char hostname[CFG_HOST_MAX];

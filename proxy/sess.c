@@ -16,6 +16,16 @@
  *   the parked ones must go first.
  * - FIN from the client: once everything it sent has been answered, close
  *   too (FIN after our replies, then the endpoint's linger).
+ * - Command-line buffers are lent to the core per call (smtp.h): taken
+ *   before smtp_input() if the session has none, given back after any call
+ *   that leaves smtp_line_busy() at 0, so an idle session holds none. When
+ *   the pool is empty the core runs without one; if it then needs one
+ *   (SMTP_ACT_NEED_LINE) the session stops consuming like a parked one and
+ *   joins a per-worker FIFO. sess_lines_wake() hands freed buffers to the
+ *   FIFO's head from the worker loop (never from inside an upcall, which
+ *   would re-enter the endpoint) and re-offers its bytes: first come, first
+ *   served, so no session starves. A session is in the FIFO at most once
+ *   (lq), also after it died there, which bounds the FIFO by the sessions.
  * - Deadlines live in the worker's own timing wheel (the net layer's wheel
  *   module, a second instance): O(1) to arm on every call.
  */
@@ -50,6 +60,7 @@
 #define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
 #define SESS_F_FIN   0x04u /* the client sent FIN */
 #define SESS_F_PAUSE 0x08u /* the core waits for the backend */
+#define SESS_F_LWAIT 0x10u /* waits in the FIFO for a line buffer */
 
 /* How long a closing session waits for its parked replies to leave. */
 #define SESS_CLOSE_WAIT_MS 10000u
@@ -68,7 +79,11 @@ void sess_pool_init(struct worker *w)
 		w->free[w->nfree++] = i;
 		POISON(&w->sess[i].s, sizeof(w->sess[i].s));
 	}
-	POISON(w->lines, (size_t)w->n_sess * SESS_LINE_CAP);
+	w->lbuf_nfree = 0;
+	for (uint32_t i = w->n_lbuf; i-- > 0;)
+		w->lbuf_free[w->lbuf_nfree++] = i;
+	POISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
+	w->lq_head = w->lq_n = 0;
 	w->ovf_nfree = 0;
 	for (uint32_t i = w->n_ovf; i-- > 0;)
 		w->ovf_free[w->ovf_nfree++] = i;
@@ -82,8 +97,50 @@ void sess_pool_fini(struct worker *w)
 		return;
 	for (uint32_t i = 0; i < w->n_sess; i++)
 		UNPOISON(&w->sess[i].s, sizeof(w->sess[i].s));
-	UNPOISON(w->lines, (size_t)w->n_sess * SESS_LINE_CAP);
+	UNPOISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
 	UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+}
+
+static uint8_t *line_buf(struct worker *w, uint32_t line)
+{
+	return w->lbuf + (size_t)(line - 1) * SESS_LINE_CAP;
+}
+
+/* Lends a line buffer to se's core if it has none and one is free. */
+static void line_get(struct worker *w, struct sess *se)
+{
+	if (se->line != 0 || w->lbuf_nfree == 0)
+		return;
+	se->line = w->lbuf_free[--w->lbuf_nfree] + 1;
+	UNPOISON(line_buf(w, se->line), SESS_LINE_CAP);
+	smtp_line_lend(&se->s, line_buf(w, se->line), SESS_LINE_CAP);
+	if (++w->lbuf_used > w->st.line_peak)
+		w->st.line_peak = w->lbuf_used;
+}
+
+/* Takes se's line buffer back (force: the session ends, busy or not). */
+static void line_put(struct worker *w, struct sess *se, int force)
+{
+	if (se->line == 0 || (!force && smtp_line_busy(&se->s)))
+		return;
+	smtp_line_lend(&se->s, NULL, 0);
+	POISON(line_buf(w, se->line), SESS_LINE_CAP);
+	w->lbuf_free[w->lbuf_nfree++] = se->line - 1;
+	w->lbuf_used--;
+	se->line = 0;
+}
+
+/* The core needs a buffer and none is free: se waits in the FIFO. */
+static void line_wait(struct worker *w, struct sess *se)
+{
+	uint32_t idx = (uint32_t)(se - w->sess);
+
+	se->flags |= SESS_F_LWAIT;
+	w->st.line_wait++;
+	if (se->lq)
+		return; /* an entry of an earlier occupant of the slot serves */
+	se->lq = 1;
+	w->lq[(w->lq_head + w->lq_n++) % w->n_sess] = idx;
 }
 
 static uint8_t *ovf_buf(struct worker *w, uint32_t ovf)
@@ -118,11 +175,11 @@ static struct sess *sess_get(struct worker *w)
 		return NULL;
 	se = &w->sess[w->free[--w->nfree]];
 	UNPOISON(&se->s, sizeof(se->s));
-	UNPOISON(w->lines + (size_t)(se - w->sess) * SESS_LINE_CAP, SESS_LINE_CAP);
 	memset(&se->tm, 0, sizeof(se->tm));
 	se->c = NULL;
 	se->ovf = 0;
 	se->ovf_off = se->ovf_len = 0;
+	se->line = 0;
 	se->flags = 0;
 	se->used = 1;
 	if (++w->live > w->st.peak)
@@ -135,19 +192,14 @@ static void sess_put(struct worker *w, struct sess *se)
 	wheel_cancel(&w->wheel, &se->tm);
 	if (se->ovf)
 		ovf_put(w, se);
+	line_put(w, se, 1);
 	if (se->c != NULL)
 		net_conn_set_app(se->c, NULL);
 	se->c = NULL;
 	se->used = 0;
 	POISON(&se->s, sizeof(se->s));
-	POISON(w->lines + (size_t)(se - w->sess) * SESS_LINE_CAP, SESS_LINE_CAP);
 	w->live--;
 	w->free[w->nfree++] = (uint32_t)(se - w->sess);
-}
-
-static uint8_t *sess_line(struct worker *w, const struct sess *se)
-{
-	return w->lines + (size_t)(se - w->sess) * SESS_LINE_CAP;
 }
 
 /* Ends the flow the hard way (no room to keep its replies in, or they
@@ -241,6 +293,8 @@ static int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 	uint64_t deadline = o->deadline;
 	int rc = sess_send(w, se, o->buf, o->len, now);
 
+	if (rc == 0)
+		line_put(w, se, 0);
 	/* out->fwd: there is no backend to hand it to (see SMTP_ACT_RELAY). */
 	smtp_out_reset(o);
 	if (rc < 0)
@@ -293,15 +347,23 @@ static size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, siz
 	size_t used = 0;
 
 	for (;;) {
+		uint32_t need;
 		size_t k;
 		int rc;
 
 		se->flags &= (uint8_t) ~(SESS_F_MORE | SESS_F_PAUSE);
+		if (n != used && w->lq_n == 0) /* else the FIFO comes first */
+			line_get(w, se);
 		k = smtp_input(&se->s, p + used, n - used, now, &w->out);
+		need = w->out.actions & SMTP_ACT_NEED_LINE;
 		used += k;
 		rc = sess_carry(w, se, now);
 		if (rc != 0)
 			return SIZE_MAX;
+		if (need) {
+			line_wait(w, se);
+			return used; /* sess_lines_wake() resumes */
+		}
 		if (se->ovf != 0 || (se->flags & SESS_F_PAUSE))
 			return used; /* writable (or the backend) resumes */
 		if (!(se->flags & SESS_F_MORE) && (k == 0 || used == n))
@@ -312,7 +374,7 @@ static size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, siz
 /* The client half-closed and everything it sent was answered: close. */
 static int sess_fin_done(struct worker *w, struct sess *se, uint64_t now)
 {
-	if (!(se->flags & SESS_F_FIN) || se->ovf != 0 || (se->flags & SESS_F_MORE))
+	if (!(se->flags & SESS_F_FIN) || se->ovf != 0 || (se->flags & (SESS_F_MORE | SESS_F_LWAIT)))
 		return 0;
 	w->st.peer_fin++;
 	sess_close(w, se, now);
@@ -360,7 +422,7 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	net_conn_set_app(c, se);
 	w->st.accepted++;
 	smtp_out_reset(&w->out);
-	smtp_start(&se->s, &w->sh->smtp[li], sess_line(w, se), SESS_LINE_CAP, now, &w->out);
+	smtp_start(&se->s, &w->sh->smtp[li], NULL, SESS_LINE_CAP, now, &w->out);
 	if (w->draining) {
 		/* DESIGN §3: during the drain a new client completes its
 		 * handshake and reads 421 4.3.2 instead of the greeting. */
@@ -380,8 +442,8 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 
 	if (se == NULL || (se->flags & SESS_F_CLOSE))
 		return len; /* closing: the core drops input now */
-	if (se->ovf != 0 || (se->flags & SESS_F_PAUSE))
-		return 0; /* replies parked: stop reading */
+	if (se->ovf != 0 || (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT)))
+		return 0; /* replies parked, or no line buffer: stop reading */
 	used = sess_feed(wp->w, se, p, len, now);
 	return used == SIZE_MAX ? len : used;
 }
@@ -468,6 +530,27 @@ static void sess_fire(struct wheel_timer *t, void *arg, uint64_t now)
 void sess_timers(struct worker *w, uint64_t now)
 {
 	wheel_expire(&w->wheel, now, sess_fire, w);
+}
+
+void sess_lines_wake(struct worker *w, uint64_t now)
+{
+	while (w->lq_n != 0 && w->lbuf_nfree != 0) {
+		struct sess *se = &w->sess[w->lq[w->lq_head]];
+		struct tcp_conn *c = se->c;
+
+		w->lq_head = (w->lq_head + 1) % w->n_sess;
+		w->lq_n--;
+		se->lq = 0;
+		if (!se->used || !(se->flags & SESS_F_LWAIT))
+			continue; /* it ended while waiting */
+		se->flags &= (uint8_t)~SESS_F_LWAIT;
+		line_get(w, se);
+		net_resume(se->wp->net, c, now);
+		if (!se->used || se->c != c)
+			continue;
+		line_put(w, se, 0); /* in case nothing was offered after all */
+		sess_fin_done(w, se, now);
+	}
 }
 
 void sess_drain_all(struct worker *w, uint64_t now)

@@ -4,7 +4,11 @@
  * carried out, and the session timers.
  *
  * One struct sess per accepted connection, from the worker's fixed array
- * (limits.sessions), with its own command-line buffer. The core's replies go
+ * (limits.sessions). Command-line buffers come from a per-worker pool
+ * (limits.line_buffers) and are lent to the core only while a partial
+ * line is pending; a session that needs one when none is free stops reading
+ * (its TCP window closes) and waits, first come first served, until
+ * sess_lines_wake() gives it one. The core's replies go
  * out with net_send(); when the send buffer cannot take them all, the rest is
  * parked in one of a few per-worker buffers and the session stops reading
  * until the writable upcall has flushed them, so no reply byte is lost and
@@ -37,15 +41,17 @@ struct sess {
 	struct wport *wp;
 	uint32_t ovf; /* parked reply buffer index + 1, 0: none */
 	uint16_t ovf_off, ovf_len;
+	uint32_t line; /* lent line buffer index + 1, 0: none */
 	uint8_t flags; /* SESS_F_* in sess.c */
 	uint8_t used;
+	uint8_t lq; /* the slot has an entry in the line-buffer FIFO */
 };
 
 /* Parking buffers for a worker of n sessions. */
 uint32_t sess_ovf_count(uint32_t n_sess);
 
-/* Builds the free stacks of w's session and parking arrays (poisoned for
- * ASan while free). */
+/* Builds the free stacks of w's session, line-buffer and parking arrays
+ * (poisoned for ASan while free). */
 void sess_pool_init(struct worker *w);
 
 /* Unpoisons them again before the memory goes back to DPDK's heap. */
@@ -56,6 +62,11 @@ void sess_ops(struct net_ops *ops);
 
 /* Fires the session deadlines due at now. */
 void sess_timers(struct worker *w, uint64_t now);
+
+/* Hands freed line buffers to the sessions waiting for one, in order, and
+ * re-offers them their held bytes. Called from the worker loop, outside
+ * every upcall. */
+void sess_lines_wake(struct worker *w, uint64_t now);
 
 /* Graceful drain (DESIGN §3): smtp_drain() on every open session; the
  * worker drains new sessions from their accept on (w->draining). */

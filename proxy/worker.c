@@ -137,7 +137,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		uint64_t now, char *err, size_t errlen)
 {
 	const struct cfg *cfg = sh->cfg;
-	size_t sz_sess, sz_lines, sz_free, sz_ovf, sz_ovff, sz_wheel, off;
+	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_free, sz_ovf, sz_ovff, sz_wheel, off;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -150,15 +150,19 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->sh = sh;
 	w->n_sess = cfg->limits.sessions;
 	w->n_ovf = sess_ovf_count(w->n_sess);
+	w->n_lbuf = cfg_line_buffers(&cfg->limits);
 
 	sz_sess = RTE_ALIGN_CEIL(sizeof(struct sess) * w->n_sess, RTE_CACHE_LINE_SIZE);
-	sz_lines = RTE_ALIGN_CEIL((size_t)SESS_LINE_CAP * w->n_sess, RTE_CACHE_LINE_SIZE);
+	sz_lines = RTE_ALIGN_CEIL((size_t)SESS_LINE_CAP * w->n_lbuf, RTE_CACHE_LINE_SIZE);
+	sz_lfree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_lbuf, RTE_CACHE_LINE_SIZE);
+	sz_lq = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
 	sz_free = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
 	sz_ovf = RTE_ALIGN_CEIL((size_t)SESS_OVF_SIZE * w->n_ovf, RTE_CACHE_LINE_SIZE);
 	sz_ovff = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_ovf, RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
-				 sz_sess + sz_lines + sz_free + sz_ovf + sz_ovff + sz_wheel,
+				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_free + sz_ovf +
+				     sz_ovff + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
@@ -170,7 +174,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->mem = mem;
 	off = 0;
 	w->sess = (struct sess *)(mem + off), off += sz_sess;
-	w->lines = mem + off, off += sz_lines;
+	w->lbuf = mem + off, off += sz_lines;
+	w->lbuf_free = (uint32_t *)(mem + off), off += sz_lfree;
+	w->lq = (uint32_t *)(mem + off), off += sz_lq;
 	w->free = (uint32_t *)(mem + off), off += sz_free;
 	w->ovf = mem + off, off += sz_ovf;
 	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
@@ -275,6 +281,7 @@ int worker_main(void *arg)
 		if (!w->draining && __atomic_load_n(&w->ctl_drain, __ATOMIC_ACQUIRE))
 			sess_drain_all(w, now);
 		sess_timers(w, now);
+		sess_lines_wake(w, now);
 		for (uint32_t i = 0; i < w->n_ports; i++) {
 			struct wport *wp = &w->port[i];
 
@@ -318,14 +325,15 @@ void worker_stats_log(const struct worker *w)
 	log_kv(LOG_LVL_INFO,
 	       "event=worker_stats worker=%u lcore=%u accepted=%lu refused=%lu peer_fin=%lu "
 	       "net_reset=%lu net_timeout=%lu relay_none=%lu starttls=%lu drained=%lu "
-	       "parked=%lu park_lost=%lu peak=%lu rx_pkts=%lu tx_pkts=%lu tx_drop=%lu "
-	       "sleeps=%lu%s",
+	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu peak=%lu rx_pkts=%lu "
+	       "tx_pkts=%lu tx_drop=%lu sleeps=%lu%s",
 	       w->id, w->lcore, (unsigned long)s->accepted, (unsigned long)s->refused,
 	       (unsigned long)s->peer_fin, (unsigned long)s->net_reset,
 	       (unsigned long)s->net_timeout, (unsigned long)s->relay_none,
 	       (unsigned long)s->starttls, (unsigned long)s->drained, (unsigned long)s->ovf_used,
-	       (unsigned long)s->ovf_lost, (unsigned long)s->peak, (unsigned long)s->rx_pkts,
-	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
+	       (unsigned long)s->ovf_lost, (unsigned long)s->line_wait, (unsigned long)s->line_peak,
+	       (unsigned long)s->peak, (unsigned long)s->rx_pkts, (unsigned long)s->tx_pkts,
+	       (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		const struct net_stats *ns = net_stats(w->port[i].net);
 

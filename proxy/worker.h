@@ -47,6 +47,8 @@ struct worker_stats {
 	uint64_t ovf_used;                 /* replies parked for a full send buffer */
 	uint64_t ovf_lost;                 /* no room to park them, or they never left: aborted */
 	uint64_t drained;                  /* smtp_drain calls */
+	uint64_t line_wait;                /* no free line buffer: the session waited */
+	uint64_t line_peak;                /* most line buffers lent at once */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps; /* idle back-off sleeps */
 	uint64_t peak;   /* most sessions at once */
@@ -78,9 +80,15 @@ struct worker {
 
 	/* sessions: a fixed array with a free stack (sess.c) */
 	struct sess *sess;
-	uint8_t *lines; /* one command-line buffer per session */
 	uint32_t *free;
 	uint32_t nfree, n_sess, live;
+	/* command-line buffers lent to the core while a line is pending, and
+	 * the FIFO of sessions waiting for one (a ring of n_sess) */
+	uint8_t *lbuf;
+	uint32_t *lbuf_free;
+	uint32_t lbuf_nfree, n_lbuf, lbuf_used;
+	uint32_t *lq;
+	uint32_t lq_head, lq_n;
 	/* parked replies: a few buffers shared by the sessions */
 	uint8_t *ovf;
 	uint32_t *ovf_free;

@@ -62,8 +62,8 @@ struct smtp_data_st {
 
 struct smtp_sess {
 	const struct smtp_cfg *cfg;
-	uint8_t *line_buf; /* the caller's line buffer */
-	uint32_t line_cap;
+	uint8_t *line_buf; /* the caller's lent line buffer, or NULL */
+	uint32_t line_cap; /* the size of every lent buffer */
 	uint32_t line_max; /* the largest limit this listener allows */
 
 	struct scan_line line;

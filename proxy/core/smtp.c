@@ -489,6 +489,24 @@ uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *li
 	return out->deadline;
 }
 
+void smtp_line_lend(struct smtp_sess *s, uint8_t *buf, size_t cap)
+{
+	s->line_buf = cap >= s->line_cap ? buf : NULL;
+}
+
+/*
+ * Only a line being assembled in the greeting or command phase lives in the
+ * buffer: once it overflowed (SCAN_L_LONG) the rest is discarded unread,
+ * and a complete line is processed before the call returns, except the
+ * first one while its prefix verdict is pending (line_held).
+ */
+int smtp_line_busy(const struct smtp_sess *s)
+{
+	if (s->state != SMTP_S_GREET && s->state != SMTP_S_CMD)
+		return 0;
+	return s->line_held || (s->line.kept != 0 && !(s->line.flags & SCAN_L_LONG));
+}
+
 /* Room to take one more command line (see smtp.h for the minimums). */
 static int cmd_room(struct smtp_sess *s, struct smtp_out *out)
 {
@@ -536,6 +554,10 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 				out->actions |= SMTP_ACT_MORE;
 				break;
 			}
+			if (s->line_buf == NULL) {
+				out->actions |= SMTP_ACT_NEED_LINE;
+				break;
+			}
 			i += smtp_greet_input(s, p + i, n - i, out);
 			continue;
 		}
@@ -545,6 +567,10 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 		}
 		if (!cmd_room(s, out))
 			break;
+		if (s->line_buf == NULL) {
+			out->actions |= SMTP_ACT_NEED_LINE;
+			break;
+		}
 		wait = 0;
 		k = smtp_cmd_input(s, p + i, n - i, out, &wait);
 		i += k;

@@ -87,6 +87,10 @@ int smtp_cfg_init(struct smtp_cfg *cfg, const char **why);
 #define SMTP_ACT_MORE                                                                              \
 	0x080u /* out/fwd ran short: flush them, call smtp_input() again
 					 (n may be 0) */
+/* smtp_input() has a command line to assemble but no buffer is lent
+ * (smtp_line_lend): the rest of the input is not consumed; lend one and
+ * call again. Flow control, like MORE. */
+#define SMTP_ACT_NEED_LINE 0x100u
 
 /* A piece of bytes for the backend: points into the caller's input (DATA
  * bodies: the caller must keep those input bytes until it has handed
@@ -153,10 +157,11 @@ struct smtp_sess; /* defined in smtp-t.h; the caller allocates it */
 
 /*
  * Starts a session at now. cfg must have passed smtp_cfg_init() and outlive
- * the session. line/line_cap: the caller's buffer for one command line,
- * owned by the session until it ends; line_cap should be >=
- * SCAN_LINE_MAX_PARAMS (SCAN_LINE_MAX_AUTH where cfg offers AUTH): a smaller
- * buffer lowers every line limit to line_cap + 2. With cfg->tls_implicit the
+ * the session. line_cap: the size of every command-line buffer the caller
+ * will lend (smtp_line_lend); it should be >= SCAN_LINE_MAX_PARAMS
+ * (SCAN_LINE_MAX_AUTH where cfg offers AUTH): a smaller size lowers every
+ * line limit to line_cap + 2. line: the first lent buffer, or NULL to start
+ * without one (smtp_start itself never needs it). With cfg->tls_implicit the
  * session starts with TLS active (the caller ran the handshake first). Emits
  * the greeting (or the teaser) into out. Returns the next deadline (ms) the
  * caller must honour by calling smtp_tick(); every call also stores it in
@@ -175,6 +180,28 @@ struct smtp_sess; /* defined in smtp-t.h; the caller allocates it */
  */
 uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line, size_t line_cap,
 		    uint64_t now, struct smtp_out *out);
+
+/*
+ * Line buffers are lent per call, so that an idle session holds none: the
+ * core needs one only while smtp_input() assembles a command line (before
+ * the greeting and in the command phase) and keeps bytes in it across calls
+ * only while a line is incomplete (or a complete first line waits for its
+ * prefix verdict). Protocol: before smtp_input(), if the session has no
+ * buffer, lend one (any content: the core never reads bytes it did not
+ * write in this lending); after any call, if smtp_line_busy() is 0, the
+ * caller may take it back with smtp_line_lend(s, NULL, 0). While
+ * smtp_line_busy() is 1 the caller must leave the same buffer lent and
+ * untouched (until the session ends). Without a buffer, smtp_input()
+ * consumes nothing it would have to copy into one (DATA bodies need none)
+ * and sets SMTP_ACT_NEED_LINE; every other call works without a buffer.
+ */
+
+/* Lends buf[0..cap) to s (NULL: takes it back). A buffer smaller than
+ * smtp_start()'s line_cap is not taken (as if NULL). */
+void smtp_line_lend(struct smtp_sess *s, uint8_t *buf, size_t cap);
+
+/* Returns 1 while the lent buffer holds bytes s still needs, else 0. */
+int smtp_line_busy(const struct smtp_sess *s);
 
 /*
  * Client bytes p[0..n) arrived at now. Returns how many were consumed; the

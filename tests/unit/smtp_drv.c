@@ -19,6 +19,10 @@ struct drv {
 	struct smtp_sess s;
 	struct smtp_cfg cfg;
 	uint8_t line[SCAN_LINE_MAX_AUTH];
+	uint8_t line2[SCAN_LINE_MAX_AUTH]; /* lend mode: the two buffers alternate */
+	int lend;                          /* lend mode: 1 eager, 2 only on SMTP_ACT_NEED_LINE */
+	uint8_t *lent;                     /* the buffer lent now, or NULL */
+	unsigned lends;                    /* how many times a buffer was lent */
 	uint8_t pend[64 * 1024];
 	size_t pn;
 	uint64_t now;
@@ -67,6 +71,40 @@ static void fail(struct drv *d, const char *why)
 	if (!d->bad)
 		snprintf(d->why, sizeof(d->why), "%s", why);
 	d->bad = 1;
+}
+
+/*
+ * Lend mode (smtp.h, line buffers): a fresh buffer, alternating between two
+ * and filled with garbage, is lent whenever the session has none, so a core
+ * that relied on bytes from an earlier lending, or on the pointer, fails.
+ */
+static void lend(struct drv *d)
+{
+	uint8_t *b;
+
+	if (!d->lend || d->lent != NULL)
+		return;
+	b = d->lends++ & 1 ? d->line2 : d->line;
+	for (size_t i = 0; i < sizeof(d->line); i++)
+		b[i] = (uint8_t)(0xa5 ^ (i * 31) ^ d->lends);
+	smtp_line_lend(&d->s, b, sizeof(d->line));
+	d->lent = b;
+}
+
+/* After a call in lend mode: take the buffer back unless it is busy. */
+static void unlend(struct drv *d)
+{
+	if (!d->lend)
+		return;
+	if (d->lent == NULL) {
+		if (smtp_line_busy(&d->s))
+			fail(d, "busy without a buffer");
+		return;
+	}
+	if (smtp_line_busy(&d->s))
+		return;
+	smtp_line_lend(&d->s, NULL, 0);
+	d->lent = NULL;
 }
 
 /* Collects what one call produced, checking the invariants. */
@@ -129,8 +167,18 @@ static void pump(struct drv *d)
 			fail(d, "pump does not terminate");
 			return;
 		}
+		if (d->lend == 1)
+			lend(d);
 		r = smtp_input(&d->s, d->pend, d->pn, d->now, &d->out);
 		a = d->out.actions;
+		unlend(d);
+		if (a & SMTP_ACT_NEED_LINE) {
+			if (d->lend != 2 || d->lent != NULL)
+				fail(d, "NEED_LINE with a buffer lent");
+			else
+				lend(d);
+			a |= SMTP_ACT_MORE; /* call again, now with a buffer */
+		}
 		if (r > d->pn) {
 			fail(d, "consumed more than offered");
 			r = d->pn;
@@ -167,7 +215,10 @@ static void backend(struct drv *d, const char *p, size_t n)
 	if (d->closed)
 		return;
 	for (;;) {
+		if (d->lend == 1)
+			lend(d);
 		rc = smtp_backend_reply(&d->s, (const uint8_t *)p, n, d->now, &d->out);
+		unlend(d);
 		collect(d);
 		if (rc != -ENOBUFS || ++guard > 10)
 			break;
@@ -180,8 +231,17 @@ static void backend(struct drv *d, const char *p, size_t n)
 	pump(d);
 }
 
-/* mode: 0 whole, 1 byte by byte, k >= 2: cut at k-1 */
-static void run(struct drv *d, const struct drv_case *tc, const struct scan_kernels *k, size_t mode)
+/* Before and after the calls other than smtp_input (lend mode). */
+static void pre(struct drv *d)
+{
+	if (d->lend == 1)
+		lend(d);
+}
+
+/* mode: 0 whole, 1 byte by byte, k >= 2: cut at k-1. lend_mode: 0 the
+ * buffer stays lent, 1 and 2 see struct drv. */
+static void run(struct drv *d, const struct drv_case *tc, const struct scan_kernels *k, size_t mode,
+		int lend_mode)
 {
 	const struct drv_step *st;
 	const char *why = NULL;
@@ -197,7 +257,8 @@ static void run(struct drv *d, const struct drv_case *tc, const struct scan_kern
 	}
 	out_init(d);
 	d->now = 1000;
-	smtp_start(&d->s, &d->cfg, d->line, sizeof(d->line), d->now, &d->out);
+	d->lend = lend_mode;
+	smtp_start(&d->s, &d->cfg, lend_mode ? NULL : d->line, sizeof(d->line), d->now, &d->out);
 	collect(d);
 	for (st = tc->steps; st->kind != DRV_END; st++) {
 		switch (st->kind) {
@@ -222,8 +283,10 @@ static void run(struct drv *d, const struct drv_case *tc, const struct scan_kern
 			break;
 		case DRV_EVENT:
 			if (!d->closed) {
+				pre(d);
 				smtp_backend_event(&d->s, (enum smtp_backend_ev)st->v, d->now,
 						   &d->out);
+				unlend(d);
 				collect(d);
 				pump(d);
 			}
@@ -231,21 +294,27 @@ static void run(struct drv *d, const struct drv_case *tc, const struct scan_kern
 		case DRV_TIME:
 			d->now += st->v;
 			if (!d->closed) {
+				pre(d);
 				smtp_tick(&d->s, d->now, &d->out);
+				unlend(d);
 				collect(d);
 				pump(d);
 			}
 			break;
 		case DRV_TLS:
 			if (!d->closed) {
+				pre(d);
 				smtp_tls_started(&d->s, d->now, &d->out);
+				unlend(d);
 				collect(d);
 				pump(d);
 			}
 			break;
 		case DRV_DRAIN:
 			if (!d->closed) {
+				pre(d);
 				smtp_drain(&d->s, d->now, &d->out);
+				unlend(d);
 				collect(d);
 				pump(d);
 			}
@@ -285,12 +354,12 @@ int drv_run_case(const struct drv_case *tc)
 	const struct scan_kernels *k;
 	size_t maxn = 0, mode;
 	const struct drv_step *st;
-	int lvl, ok = 1;
+	int lvl, lm, run_i, ok = 1;
 
 	for (st = tc->steps; st->kind != DRV_END; st++)
 		if (st->kind == DRV_CLIENT && st->n > maxn)
 			maxn = st->n;
-	run(&ref, tc, scan_kernels_get(SCAN_SCALAR), 0);
+	run(&ref, tc, scan_kernels_get(SCAN_SCALAR), 0, 0);
 	if (ref.bad || !same(&ref.cli, tc->cli, strlen(tc->cli)) ||
 	    !same(&ref.bk, tc->bk, strlen(tc->bk)) || !same(&ref.act, tc->act, strlen(tc->act))) {
 		fprintf(stderr, "FAIL %s (whole)%s%s\n", tc->name, ref.bad ? ": " : "",
@@ -303,18 +372,23 @@ int drv_run_case(const struct drv_case *tc)
 		show("actions want", tc->act, strlen(tc->act));
 		return 1;
 	}
-	for (lvl = 0; lvl < SCAN_LEVEL_COUNT && ok; lvl++) {
+	for (run_i = 0; run_i < 3 * SCAN_LEVEL_COUNT && ok; run_i++) {
+		lvl = run_i % SCAN_LEVEL_COUNT;
+		lm = run_i / SCAN_LEVEL_COUNT;
 		k = scan_kernels_get((enum scan_level)lvl);
 		if (!k)
 			continue;
 		for (mode = 0; mode <= maxn && ok; mode++) {
 			if (lvl > 0 && mode > 1)
 				break; /* cuts once, with the scalar reference */
-			run(&d, tc, k, mode);
+			run(&d, tc, k, mode, lm);
 			if (d.bad || !same(&d.cli, ref.cli.b, ref.cli.n) ||
 			    !same(&d.bk, ref.bk.b, ref.bk.n) ||
 			    !same(&d.act, ref.act.b, ref.act.n)) {
-				fprintf(stderr, "FAIL %s (%s, %s %zu)%s%s\n", tc->name, k->name,
+				fprintf(stderr, "FAIL %s (%s%s, %s %zu)%s%s\n", tc->name, k->name,
+					lm == 1   ? ", lend"
+					: lm == 2 ? ", lend on need"
+						  : "",
 					mode == 0   ? "whole"
 					: mode == 1 ? "bytes"
 						    : "cut",
