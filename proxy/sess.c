@@ -35,26 +35,12 @@
 
 #include <rte_common.h>
 
+#include "net_asan.h"
 #include "sess.h"
 #include "worker.h"
 
-/* Free sessions and parking buffers are poisoned for ASan (it does not see
- * inside DPDK memory otherwise). */
-#if defined(__SANITIZE_ADDRESS__)
-#define SESS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SESS_ASAN 1
-#endif
-#endif
-#ifdef SESS_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define POISON(p, n)   ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+/* Free sessions, line and parking buffers are poisoned for ASan (it does
+ * not see inside DPDK memory otherwise): net_asan.h. */
 
 #define SESS_F_CLOSE 0x01u /* close once the parked replies are out */
 #define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
@@ -77,17 +63,17 @@ void sess_pool_init(struct worker *w)
 	w->nfree = 0;
 	for (uint32_t i = w->n_sess; i-- > 0;) {
 		w->free[w->nfree++] = i;
-		POISON(&w->sess[i].s, sizeof(w->sess[i].s));
+		NET_POISON(&w->sess[i].s, sizeof(w->sess[i].s));
 	}
 	w->lbuf_nfree = 0;
 	for (uint32_t i = w->n_lbuf; i-- > 0;)
 		w->lbuf_free[w->lbuf_nfree++] = i;
-	POISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
+	NET_POISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
 	w->lq_head = w->lq_n = 0;
 	w->ovf_nfree = 0;
 	for (uint32_t i = w->n_ovf; i-- > 0;)
 		w->ovf_free[w->ovf_nfree++] = i;
-	POISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+	NET_POISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
 	w->live = 0;
 }
 
@@ -96,9 +82,9 @@ void sess_pool_fini(struct worker *w)
 	if (w->sess == NULL)
 		return;
 	for (uint32_t i = 0; i < w->n_sess; i++)
-		UNPOISON(&w->sess[i].s, sizeof(w->sess[i].s));
-	UNPOISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
-	UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+		NET_UNPOISON(&w->sess[i].s, sizeof(w->sess[i].s));
+	NET_UNPOISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
+	NET_UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
 }
 
 static uint8_t *line_buf(struct worker *w, uint32_t line)
@@ -112,7 +98,7 @@ static void line_get(struct worker *w, struct sess *se)
 	if (se->line != 0 || w->lbuf_nfree == 0)
 		return;
 	se->line = w->lbuf_free[--w->lbuf_nfree] + 1;
-	UNPOISON(line_buf(w, se->line), SESS_LINE_CAP);
+	NET_UNPOISON(line_buf(w, se->line), SESS_LINE_CAP);
 	smtp_line_lend(&se->s, line_buf(w, se->line), SESS_LINE_CAP);
 	if (++w->lbuf_used > w->st.line_peak)
 		w->st.line_peak = w->lbuf_used;
@@ -124,7 +110,7 @@ static void line_put(struct worker *w, struct sess *se, int force)
 	if (se->line == 0 || (!force && smtp_line_busy(&se->s)))
 		return;
 	smtp_line_lend(&se->s, NULL, 0);
-	POISON(line_buf(w, se->line), SESS_LINE_CAP);
+	NET_POISON(line_buf(w, se->line), SESS_LINE_CAP);
 	w->lbuf_free[w->lbuf_nfree++] = se->line - 1;
 	w->lbuf_used--;
 	se->line = 0;
@@ -155,14 +141,14 @@ static int ovf_get(struct worker *w, struct sess *se)
 		return -1;
 	se->ovf = w->ovf_free[--w->ovf_nfree] + 1;
 	se->ovf_off = se->ovf_len = 0;
-	UNPOISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
+	NET_UNPOISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
 	w->st.ovf_used++;
 	return 0;
 }
 
 static void ovf_put(struct worker *w, struct sess *se)
 {
-	POISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
+	NET_POISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
 	w->ovf_free[w->ovf_nfree++] = se->ovf - 1;
 	se->ovf = 0;
 }
@@ -174,7 +160,7 @@ static struct sess *sess_get(struct worker *w)
 	if (w->nfree == 0)
 		return NULL;
 	se = &w->sess[w->free[--w->nfree]];
-	UNPOISON(&se->s, sizeof(se->s));
+	NET_UNPOISON(&se->s, sizeof(se->s));
 	memset(&se->tm, 0, sizeof(se->tm));
 	se->c = NULL;
 	se->ovf = 0;
@@ -197,7 +183,7 @@ static void sess_put(struct worker *w, struct sess *se)
 		net_conn_set_app(se->c, NULL);
 	se->c = NULL;
 	se->used = 0;
-	POISON(&se->s, sizeof(se->s));
+	NET_POISON(&se->s, sizeof(se->s));
 	w->live--;
 	w->free[w->nfree++] = (uint32_t)(se - w->sess);
 }
