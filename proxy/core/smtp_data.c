@@ -95,6 +95,15 @@ static void resolve(struct seg *g, size_t i)
 	}
 }
 
+/* Octet i continues the line that began at a line start: what was held
+ * back there goes out, and the line is an ordinary body line from now on. */
+static void line_goes_on(struct seg *g, size_t i)
+{
+	resolve(g, i);
+	g->s->data.st = DS_MID;
+	g->s->data.init = 0;
+}
+
 /* Inserts static octets before input octet i. */
 static void insert(struct seg *g, size_t i, const char *str, size_t n)
 {
@@ -258,9 +267,7 @@ size_t smtp_data_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct s
 				content(&g, i, 1);
 				i++;
 			} else {
-				resolve(&g, i);
-				d->st = DS_MID;
-				d->init = 0;
+				line_goes_on(&g, i);
 			}
 			break;
 		case DS_DOT:
@@ -271,9 +278,7 @@ size_t smtp_data_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct s
 				bare_eol(&g, i, 1);
 				i++;
 			} else {
-				resolve(&g, i);
-				d->st = DS_MID;
-				d->init = 0;
+				line_goes_on(&g, i);
 			}
 			break;
 		case DS_DOTCR:
