@@ -88,6 +88,7 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 					    "synack_retries",
 					    "challenge_acks_per_s",
 					    "syncookies",
+					    "syncookie_rotate_s",
 					    "drain_ms",
 					    "session_mem",
 					    "line_buffers",
@@ -118,6 +119,7 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	    (rc = cfg_u32(x, g, "synack_retries", 0, 10, &l->synack_retries)) ||
 	    (rc = cfg_u32(x, g, "challenge_acks_per_s", 1, 1000, &l->challenge_acks_per_s)) ||
 	    (rc = cfg_enum(x, g, "syncookies", cookies, &l->syncookies)) ||
+	    (rc = cfg_u32(x, g, "syncookie_rotate_s", 128, 86400, &l->syncookie_rotate_s)) ||
 	    (rc = cfg_u32(x, g, "drain_ms", 0, 3600000, &l->drain_ms)) ||
 	    (rc = cfg_u32(x, g, "session_mem", 4096, 64u << 20, &l->session_mem)) ||
 	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)))
@@ -370,6 +372,7 @@ void cfg_defaults(struct cfg *c)
 		.synack_retries = 4,
 		.challenge_acks_per_s = 10,
 		.syncookies = CFG_SYNCOOKIES_AUTO,
+		.syncookie_rotate_s = 600,
 		.drain_ms = 30000,
 		.session_mem = 1u << 20,
 	};

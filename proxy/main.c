@@ -38,7 +38,6 @@
 #endif
 
 #define MAIN_POLL_MS      10
-#define MAIN_COOKIE_ROT_S 600 /* >= 128 s (net_cookie_rotate) */
 
 /* The one mutable file-level variable: what a signal handler may touch. */
 static volatile sig_atomic_t main_signals;
@@ -387,7 +386,7 @@ static void run(struct main_ctx *m)
 
 	while (main_signals == 0) {
 		sleep_ms(MAIN_POLL_MS);
-		if (time(NULL) - rotated >= MAIN_COOKIE_ROT_S) {
+		if (time(NULL) - rotated >= (time_t)m->cfg->limits.syncookie_rotate_s) {
 			uint64_t key[2];
 
 			random_key(key);

@@ -121,6 +121,7 @@ static void test_lab(const char *dir)
 	CHECK_EQ(cfg.smtp.max_data_line, 0);
 	CHECK(strcmp(cfg.smtp.simd, "auto") == 0);
 	CHECK_EQ(cfg.limits.line_buffers, 0);
+	CHECK_EQ(cfg.limits.syncookie_rotate_s, 600);
 	CHECK_EQ(cfg_line_buffers(&cfg.limits),
 		 cfg.limits.sessions / 8 < 64 ? 64 : cfg.limits.sessions / 8);
 
@@ -233,6 +234,8 @@ static const struct bad {
 	{ BASE "workers = { count = 0; };\n", 4, "workers.count", "out of range 1..64" },
 	{ BASE "limits = { line_buffers = 20000000; };\n", 4, "limits.line_buffers",
 	  "20000000 is out of range 0..16777216" },
+	{ BASE "limits = { syncookie_rotate_s = 60; };\n", 4, "limits.syncookie_rotate_s",
+	  "60 is out of range 128..86400" },
 	{ BASE "smtp2 = 1;\n", 4, "smtp2", "unknown key (did you mean 'smtp'?)" },
 	{ PORT LSTN "smtp = { hostname = \"t.example\"; max_rcpts = 50; };\n", 3, "smtp.max_rcpts",
 	  "RFC 5321 §4.5.3.1.8" },
