@@ -141,11 +141,11 @@ struct cfg_limits {
 	uint32_t arp_entries, arp_ttl_ms;
 	uint32_t rto_initial_ms, rto_min_ms, rto_max_ms, retransmits, synack_retries;
 	uint32_t challenge_acks_per_s;
-	uint8_t syncookies;    /* enum cfg_syncookies */
+	uint8_t syncookies;          /* enum cfg_syncookies */
 	uint32_t syncookie_rotate_s; /* cookie secret lifetime, >= 128 (net_cookie_rotate) */
-	uint32_t drain_ms;     /* whole process */
-	uint32_t session_mem;  /* relay bytes buffered per session (issue 4) */
-	uint32_t line_buffers; /* command-line buffers; 0: cfg_line_buffers() picks */
+	uint32_t drain_ms;           /* whole process */
+	uint32_t session_mem;        /* relay bytes buffered per session (issue 4) */
+	uint32_t line_buffers;       /* command-line buffers; 0: cfg_line_buffers() picks */
 };
 
 /* Command-line buffers per worker: limits.line_buffers, or when 0

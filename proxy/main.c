@@ -37,7 +37,7 @@
 #define BULWARK_VERSION "unknown"
 #endif
 
-#define MAIN_POLL_MS      10
+#define MAIN_POLL_MS 10
 
 /* The one mutable file-level variable: what a signal handler may touch. */
 static volatile sig_atomic_t main_signals;
