@@ -629,10 +629,10 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	const struct net_stats *ns = net_stats(w->port[0].net);
 	uint32_t started = 0, t_start = bj_ms(b), idle = 0;
 	uint64_t base_err;
-	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_free, sess_wheel, sess_ovf, per_sess,
-	    total;
-	size_t line_res;
-	uint32_t lines_used;
+	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_free, sess_wheel, sess_ovf, sess_helo,
+	    per_sess, total, held;
+	size_t line_res, ovf_res, helo_res;
+	uint32_t lines_used, ovf_used, helo_objs = 0;
 	uint32_t N = w->n_sess;
 
 	b->mode = BJ_IDLE;
@@ -662,18 +662,27 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 		idle += b->fl[s].phase == PH_IDLE;
 
 	conn_fp = net_conn_footprint(w->port[0].net);
+	/* struct sess keeps 4 bytes at its end for the relay's 32-bit field */
 	sess_obj = sizeof(struct sess);
-	/* line buffers (with their free-stack entries) in use, not reserved:
-	 * an idle session holds none */
+	/* pooled pieces count as in use (each with its free-stack entry), not
+	 * as reserved: an idle session holds no work area, no parking buffer,
+	 * and one slab object for its EHLO argument */
 	lines_used = __atomic_load_n(&w->lbuf_used, __ATOMIC_RELAXED);
-	sess_line = ((size_t)lines_used * (SESS_LINE_CAP + sizeof(uint32_t)) + N - 1) / N;
-	line_res = ((size_t)w->n_lbuf * (SESS_LINE_CAP + sizeof(uint32_t)) + N - 1) / N;
+	sess_line = ((size_t)lines_used * (SESS_WORK_SIZE + sizeof(uint32_t)) + N - 1) / N;
+	line_res = ((size_t)w->n_lbuf * (SESS_WORK_SIZE + sizeof(uint32_t)) + N - 1) / N;
+	ovf_used = w->n_ovf - __atomic_load_n(&w->ovf_nfree, __ATOMIC_RELAXED);
+	sess_ovf = ((size_t)ovf_used * (SESS_OVF_STRIDE + sizeof(uint32_t)) + N - 1) / N;
+	ovf_res = ((size_t)w->n_ovf * (SESS_OVF_STRIDE + sizeof(uint32_t)) + N - 1) / N;
+	for (unsigned k = 0; k < SESS_HELO_CLASSES; k++)
+		helo_objs += __atomic_load_n(&w->helo.c[k].used, __ATOMIC_RELAXED);
+	sess_helo = (sess_helo_in_use(&w->helo) + N - 1) / N;
+	helo_res = (sess_helo_mem(N) + N - 1) / N;
 	sess_lq = sizeof(uint32_t); /* the wait FIFO has a slot per session */
 	sess_free = sizeof(uint32_t);
 	sess_wheel = (wheel_mem_size(SESS_WHEEL_SLOTS) + N - 1) / N;
-	sess_ovf = ((size_t)sess_ovf_count(N) * (SESS_OVF_SIZE + sizeof(uint32_t)) + N - 1) / N;
-	per_sess = sess_obj + sess_line + sess_lq + sess_free + sess_wheel + sess_ovf;
+	per_sess = sess_obj + sess_line + sess_helo + sess_lq + sess_free + sess_wheel + sess_ovf;
 	total = conn_fp + per_sess;
+	held = total - sess_line - sess_ovf - sess_helo + line_res + ovf_res + helo_res;
 
 	printf("\nidle: %u sessions asked, %u idle after EHLO (server: live=%u conns=%lu bufs in "
 	       "use=%lu), %.1f s to establish; limits.sessions = %u\n",
@@ -685,17 +694,17 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	printf("  net (net_conn_footprint): %zu B = struct tcp_conn + flow table share + "
 	       "free-stack entry + wheel share\n",
 	       conn_fp);
-	printf("  sess: %zu B = struct sess %zu + line buffers in use %zu (%u of %u lent) + "
-	       "line-wait FIFO entry %zu + free-stack entry %zu + wheel share %zu + parking share "
-	       "%zu\n",
-	       per_sess, sess_obj, sess_line, lines_used, w->n_lbuf, sess_lq, sess_free, sess_wheel,
-	       sess_ovf);
+	printf("  sess: %zu B = struct sess %zu + work areas in use %zu (%u of %u lent) + "
+	       "EHLO slab in use %zu (%u objects) + work-wait FIFO entry %zu + free-stack entry %zu "
+	       "+ wheel share %zu + parking in use %zu (%u of %u)\n",
+	       per_sess, sess_obj, sess_line, lines_used, w->n_lbuf, sess_helo, helo_objs, sess_lq,
+	       sess_free, sess_wheel, sess_ovf, ovf_used, w->n_ovf);
 	printf("  bytes per idle session: %zu (net %zu + sess %zu)\n", total, conn_fp, per_sess);
-	printf("  reserved for limits.sessions = %u (line buffers: limits.line_buffers = %u, "
-	       "%zu B per session reserved): %.1f MiB, i.e. %.0f B per idle session held (the "
-	       "arrays are sized by the limits, not by use)\n",
-	       N, w->n_lbuf, line_res, (double)(total - sess_line + line_res) * N / 1048576.0,
-	       idle ? (double)(total - sess_line + line_res) * N / idle : 0.0);
+	printf("  reserved for limits.sessions = %u (work areas: limits.line_buffers = %u, %zu B "
+	       "per session; parking %zu B; EHLO slab %zu B): %.1f MiB, i.e. %.0f B per idle "
+	       "session held (the arrays are sized by the limits, not by use)\n",
+	       N, w->n_lbuf, line_res, ovf_res, helo_res, (double)held * N / 1048576.0,
+	       idle ? (double)held * N / idle : 0.0);
 }
 
 static void usage(FILE *f)
@@ -703,7 +712,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: bench-junk [-f FLOWS] [-s SECS] [-w WARM_MS] [-r REPS] [-n IDLE]\n"
 		   "  -f  clients in flight (default 1024, at most 32768)\n"
 		   "  -s  seconds per measured window (5)   -w  warm-up ms before each (1000)\n"
-		   "  -r  windows per variant (5)           -n  idle sessions to hold (100000, "
+		   "  -r  windows per variant (5, 0: none: the idle part only)\n"
+		   "  -n  idle sessions to hold (100000, "
 		   "0: skip)\n");
 }
 
@@ -757,7 +767,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (flows == 0 || flows > 32768 || reps < 1 || reps > BJ_REPS_MAX || secs == 0 ||
+	if (flows == 0 || flows > 32768 || reps < 0 || reps > BJ_REPS_MAX || secs == 0 ||
 	    n_idle > BJ_SLOTS_MAX) {
 		usage(stderr);
 		return 2;
@@ -859,9 +869,11 @@ int main(int argc, char **argv)
 	b->n_flows = flows;
 	for (uint32_t s = flows; s-- > 0;)
 		b->idle[b->n_idle++] = s;
-	run_rate(b, w, busy, BJ_JUNK_HTTP, warm, secs, reps);
-	run_rate(b, w, busy, BJ_JUNK_TLS, warm, secs, reps);
-	run_rate(b, w, busy, BJ_LEGIT, warm, secs, reps);
+	if (reps > 0) {
+		run_rate(b, w, busy, BJ_JUNK_HTTP, warm, secs, reps);
+		run_rate(b, w, busy, BJ_JUNK_TLS, warm, secs, reps);
+		run_rate(b, w, busy, BJ_LEGIT, warm, secs, reps);
+	}
 	if (n_idle != 0) {
 		b->n_flows = n_idle;
 		run_idle(b, w, n_idle, 2048);

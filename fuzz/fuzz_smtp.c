@@ -7,7 +7,14 @@
  * out.len <= cap; nothing is emitted after SMTP_ACT_CLOSE; no more consumed
  * than offered; per backend connection, the forwarded stream holds the
  * sequence CRLF "." CRLF exactly once per SMTP_ACT_DATA_END, in the same call
- * (so no terminator is ever smuggled), and never after BACKEND_ABORT.
+ * (so no terminator is ever smuggled), and never after BACKEND_ABORT; an
+ * accepted EHLO/HELO (SMTP_ACT_HELO) is at most SMTP_HELO_MAX octets and one
+ * is stored whenever SMTP_ACT_RELAY asks to replay it.
+ *
+ * Work areas: lent for good at the start; an opcode toggles per-call
+ * lending, where a fresh area full of garbage (two alternate) is lent before
+ * every call that finds none and taken back after every call that leaves it
+ * idle, and a busy session must always have one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,7 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fz {
 	struct smtp_sess s;
 	struct smtp_cfg cfg;
-	uint8_t line[SCAN_LINE_MAX_AUTH];
+	_Alignas(struct smtp_work) uint8_t line[2][SMTP_WORK_SIZE(SCAN_LINE_MAX_AUTH)];
+	int lend;      /* per-call lending (see the top) */
+	uint8_t *lent; /* the area lent now, or NULL */
+	unsigned lends;
+	uint8_t helo[SMTP_HELO_MAX]; /* the caller's copy (SMTP_ACT_HELO) */
+	size_t helo_len;
 	uint8_t pend[16384];
 	size_t pn;
 	uint64_t now;
@@ -76,6 +88,26 @@ static int term_step(uint32_t *st, uint8_t c)
 	return 0;
 }
 
+/* Before a call: lend an area if per-call lending finds none. */
+static void lend(struct fz *f)
+{
+	uint8_t *b;
+
+	if (!f->lend || f->lent != NULL)
+		return;
+	b = f->line[f->lends++ & 1];
+	memset(b, (int)(0x5a ^ f->lends), sizeof(f->line[0]));
+	smtp_work_lend(&f->s, b, sizeof(f->line[0]));
+	f->lent = b;
+}
+
+/* Leaving per-call lending: lend an area for good again. */
+static void lend_for_good(struct fz *f)
+{
+	f->lent = f->line[f->lends++ & 1];
+	smtp_work_lend(&f->s, f->lent, sizeof(f->line[0]));
+}
+
 static void check(struct fz *f)
 {
 	struct smtp_out *o = &f->out;
@@ -83,6 +115,22 @@ static void check(struct fz *f)
 
 	if (o->len > o->cap)
 		abort();
+	if (a & SMTP_ACT_HELO) {
+		if (o->helo_len > SMTP_HELO_MAX || (o->helo_len && o->helo == NULL))
+			abort();
+		memcpy(f->helo, o->helo ? o->helo : f->helo, o->helo_len);
+		f->helo_len = o->helo_len;
+	}
+	if ((a & SMTP_ACT_RELAY) && f->helo_len == 0)
+		abort(); /* nothing to replay */
+	if (f->lend) {
+		if (f->lent == NULL && smtp_work_busy(&f->s))
+			abort();
+		if (f->lent != NULL && !smtp_work_busy(&f->s)) {
+			smtp_work_lend(&f->s, NULL, 0);
+			f->lent = NULL;
+		}
+	}
 	if (f->closed && (o->len || o->fwd_n || (a & ~(SMTP_ACT_PAUSE | SMTP_ACT_MORE))))
 		abort();
 	if (a & SMTP_ACT_RELAY) {
@@ -113,11 +161,17 @@ static void pump(struct fz *f)
 	uint32_t a;
 
 	for (guard = 0; guard < 10000; guard++) {
+		lend(f);
 		r = smtp_input(&f->s, f->pend, f->pn, f->now, &f->out);
 		a = f->out.actions;
 		if (r > f->pn)
 			abort();
 		check(f);
+		if (a & SMTP_ACT_NEED_WORK) {
+			if (f->lent != NULL)
+				abort();
+			continue; /* lend() gives one next time round */
+		}
 		memmove(f->pend, f->pend + r, f->pn - r);
 		f->pn -= r;
 		if (a & (SMTP_ACT_STARTTLS | SMTP_ACT_CLOSE))
@@ -176,7 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out_init(&f);
 	f.now = 5;
 	f.term = 2;
-	smtp_start(&f.s, &f.cfg, f.line, sizeof(f.line), f.now, &f.out);
+	f.lent = f.line[0];
+	smtp_start(&f.s, &f.cfg, f.lent, sizeof(f.line[0]), f.now, &f.out);
 	check(&f);
 	while (i < size && !f.closed) {
 		op = data[i++];
@@ -196,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pump(&f);
 			break;
 		case 4: /* a backend reply */
+			lend(&f);
 			rc = smtp_backend_reply(&f.s, (const uint8_t *)replies[op % 11],
 						strlen(replies[op % 11]), f.now, &f.out);
 			if (rc != 0 && rc != -EPROTO && rc != -ENOBUFS)
@@ -204,17 +260,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pump(&f);
 			break;
 		case 5: /* a backend event */
+			lend(&f);
 			smtp_backend_event(&f.s, (enum smtp_backend_ev)(op & 3), f.now, &f.out);
 			check(&f);
 			pump(&f);
 			break;
 		case 6: /* time */
 			f.now += (uint64_t)(op & 0x1f) * 50;
+			lend(&f);
 			smtp_tick(&f.s, f.now, &f.out);
 			check(&f);
 			pump(&f);
 			break;
 		default:
+			if (op & 2) {
+				f.lend = !f.lend; /* the area is taken back after a call */
+				if (!f.lend && f.lent == NULL)
+					lend_for_good(&f);
+			}
+			lend(&f);
 			if (op & 1)
 				smtp_tls_started(&f.s, f.now, &f.out);
 			else

@@ -16,16 +16,23 @@
  *   the parked ones must go first.
  * - FIN from the client: once everything it sent has been answered, close
  *   too (FIN after our replies, then the endpoint's linger).
- * - Command-line buffers are lent to the core per call (smtp.h): taken
- *   before smtp_input() if the session has none, given back after any call
- *   that leaves smtp_line_busy() at 0, so an idle session holds none. When
+ * - Work areas (the core's struct smtp_work with the command line) are
+ *   lent to the core per call (smtp.h): taken before smtp_input() if the
+ *   session has none, given back after any call that leaves
+ *   smtp_work_busy() at 0, so an idle session holds none. When
  *   the pool is empty the core runs without one; if it then needs one
- *   (SMTP_ACT_NEED_LINE) the session stops consuming like a parked one and
+ *   (SMTP_ACT_NEED_WORK) the session stops consuming like a parked one and
  *   joins a per-worker FIFO. sess_lines_wake() hands freed buffers to the
  *   FIFO's head from the worker loop (never from inside an upcall, which
  *   would re-enter the endpoint) and re-offers its bytes: first come, first
  *   served, so no session starves. A session is in the FIFO at most once
  *   (lq), also after it died there, which bounds the FIFO by the sessions.
+ * - The EHLO/HELO argument the core hands over (SMTP_ACT_HELO, pointing
+ *   into the lent area) is copied into the worker's slab (sess_helo.h)
+ *   before the area can go back; no room there aborts the flow
+ *   (helo_lost), as a relayed session could not replay it.
+ * - Parking buffers keep their offset and length in their own first bytes,
+ *   so an idle session holds only its index field (0).
  * - Deadlines live in the worker's own timing wheel (the net layer's wheel
  *   module, a second instance): O(1) to arm on every call.
  */
@@ -39,8 +46,10 @@
 #include "sess.h"
 #include "worker.h"
 
-/* Free sessions, line and parking buffers are poisoned for ASan (it does
- * not see inside DPDK memory otherwise): net_asan.h. */
+/* Free sessions, work areas, parking buffers and slab objects are poisoned
+ * for ASan (it does not see inside DPDK memory otherwise): net_asan.h. */
+
+_Static_assert(sizeof(struct sess) <= 88, "struct sess outgrew the idle-session budget");
 
 #define SESS_F_CLOSE 0x01u /* close once the parked replies are out */
 #define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
@@ -68,12 +77,12 @@ void sess_pool_init(struct worker *w)
 	w->lbuf_nfree = 0;
 	for (uint32_t i = w->n_lbuf; i-- > 0;)
 		w->lbuf_free[w->lbuf_nfree++] = i;
-	NET_POISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
+	NET_POISON(w->lbuf, (size_t)w->n_lbuf * SESS_WORK_SIZE);
 	w->lq_head = w->lq_n = 0;
 	w->ovf_nfree = 0;
 	for (uint32_t i = w->n_ovf; i-- > 0;)
 		w->ovf_free[w->ovf_nfree++] = i;
-	NET_POISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+	NET_POISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_STRIDE);
 	w->live = 0;
 }
 
@@ -83,40 +92,41 @@ void sess_pool_fini(struct worker *w)
 		return;
 	for (uint32_t i = 0; i < w->n_sess; i++)
 		NET_UNPOISON(&w->sess[i].s, sizeof(w->sess[i].s));
-	NET_UNPOISON(w->lbuf, (size_t)w->n_lbuf * SESS_LINE_CAP);
-	NET_UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_SIZE);
+	NET_UNPOISON(w->lbuf, (size_t)w->n_lbuf * SESS_WORK_SIZE);
+	NET_UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_STRIDE);
+	sess_helo_fini(&w->helo);
 }
 
 static uint8_t *line_buf(struct worker *w, uint32_t line)
 {
-	return w->lbuf + (size_t)(line - 1) * SESS_LINE_CAP;
+	return w->lbuf + (size_t)(line - 1) * SESS_WORK_SIZE;
 }
 
-/* Lends a line buffer to se's core if it has none and one is free. */
+/* Lends a work area to se's core if it has none and one is free. */
 static void line_get(struct worker *w, struct sess *se)
 {
 	if (se->line != 0 || w->lbuf_nfree == 0)
 		return;
 	se->line = w->lbuf_free[--w->lbuf_nfree] + 1;
-	NET_UNPOISON(line_buf(w, se->line), SESS_LINE_CAP);
-	smtp_line_lend(&se->s, line_buf(w, se->line), SESS_LINE_CAP);
+	NET_UNPOISON(line_buf(w, se->line), SESS_WORK_SIZE);
+	smtp_work_lend(&se->s, line_buf(w, se->line), SESS_WORK_SIZE);
 	if (++w->lbuf_used > w->st.line_peak)
 		w->st.line_peak = w->lbuf_used;
 }
 
-/* Takes se's line buffer back (force: the session ends, busy or not). */
+/* Takes se's work area back (force: the session ends, busy or not). */
 static void line_put(struct worker *w, struct sess *se, int force)
 {
-	if (se->line == 0 || (!force && smtp_line_busy(&se->s)))
+	if (se->line == 0 || (!force && smtp_work_busy(&se->s)))
 		return;
-	smtp_line_lend(&se->s, NULL, 0);
-	NET_POISON(line_buf(w, se->line), SESS_LINE_CAP);
+	smtp_work_lend(&se->s, NULL, 0);
+	NET_POISON(line_buf(w, se->line), SESS_WORK_SIZE);
 	w->lbuf_free[w->lbuf_nfree++] = se->line - 1;
 	w->lbuf_used--;
 	se->line = 0;
 }
 
-/* The core needs a buffer and none is free: se waits in the FIFO. */
+/* The core needs a work area and none is free: se waits in the FIFO. */
 static void line_wait(struct worker *w, struct sess *se)
 {
 	uint32_t idx = (uint32_t)(se - w->sess);
@@ -129,9 +139,19 @@ static void line_wait(struct worker *w, struct sess *se)
 	w->lq[(w->lq_head + w->lq_n++) % w->n_sess] = idx;
 }
 
+/* The head of a parking buffer: where its parked bytes are. */
+struct sess_park {
+	uint16_t off, len;
+};
+
+static struct sess_park *park_of(struct worker *w, uint32_t ovf)
+{
+	return (struct sess_park *)(void *)(w->ovf + (size_t)(ovf - 1) * SESS_OVF_STRIDE);
+}
+
 static uint8_t *ovf_buf(struct worker *w, uint32_t ovf)
 {
-	return w->ovf + (size_t)(ovf - 1) * SESS_OVF_SIZE;
+	return w->ovf + (size_t)(ovf - 1) * SESS_OVF_STRIDE + (SESS_OVF_STRIDE - SESS_OVF_SIZE);
 }
 
 /* Takes a parking buffer for se. Returns 0, or -1 when none is left. */
@@ -140,15 +160,15 @@ static int ovf_get(struct worker *w, struct sess *se)
 	if (w->ovf_nfree == 0)
 		return -1;
 	se->ovf = w->ovf_free[--w->ovf_nfree] + 1;
-	se->ovf_off = se->ovf_len = 0;
-	NET_UNPOISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
+	NET_UNPOISON(park_of(w, se->ovf), SESS_OVF_STRIDE);
+	park_of(w, se->ovf)->off = park_of(w, se->ovf)->len = 0;
 	w->st.ovf_used++;
 	return 0;
 }
 
 static void ovf_put(struct worker *w, struct sess *se)
 {
-	NET_POISON(ovf_buf(w, se->ovf), SESS_OVF_SIZE);
+	NET_POISON(park_of(w, se->ovf), SESS_OVF_STRIDE);
 	w->ovf_free[w->ovf_nfree++] = se->ovf - 1;
 	se->ovf = 0;
 }
@@ -164,8 +184,8 @@ static struct sess *sess_get(struct worker *w)
 	memset(&se->tm, 0, sizeof(se->tm));
 	se->c = NULL;
 	se->ovf = 0;
-	se->ovf_off = se->ovf_len = 0;
 	se->line = 0;
+	se->helo = 0;
 	se->flags = 0;
 	se->used = 1;
 	if (++w->live > w->st.peak)
@@ -179,6 +199,8 @@ static void sess_put(struct worker *w, struct sess *se)
 	if (se->ovf)
 		ovf_put(w, se);
 	line_put(w, se, 1);
+	sess_helo_free(&w->helo, se->helo);
+	se->helo = 0;
 	if (se->c != NULL)
 		net_conn_set_app(se->c, NULL);
 	se->c = NULL;
@@ -216,6 +238,7 @@ static void sess_close(struct worker *w, struct sess *se, uint64_t now)
  */
 static int sess_send(struct worker *w, struct sess *se, const uint8_t *p, size_t n, uint64_t now)
 {
+	struct sess_park *pk;
 	long k = 0;
 
 	if (n == 0)
@@ -233,37 +256,70 @@ static int sess_send(struct worker *w, struct sess *se, const uint8_t *p, size_t
 	}
 	p += k;
 	n -= (size_t)k;
-	if (se->ovf_off + se->ovf_len + n > SESS_OVF_SIZE) {
+	pk = park_of(w, se->ovf);
+	if (pk->off + pk->len + n > SESS_OVF_SIZE) {
 		uint8_t *b = ovf_buf(w, se->ovf);
 
-		memmove(b, b + se->ovf_off, se->ovf_len);
-		se->ovf_off = 0;
-		if (se->ovf_len + n > SESS_OVF_SIZE) {
+		memmove(b, b + pk->off, pk->len);
+		pk->off = 0;
+		if (pk->len + n > SESS_OVF_SIZE) {
 			sess_abort(w, se, now);
 			return -1;
 		}
 	}
-	memcpy(ovf_buf(w, se->ovf) + se->ovf_off + se->ovf_len, p, n);
-	se->ovf_len = (uint16_t)(se->ovf_len + n);
+	memcpy(ovf_buf(w, se->ovf) + pk->off + pk->len, p, n);
+	pk->len = (uint16_t)(pk->len + n);
 	return 0;
 }
 
 /* Sends parked replies. Returns 1 when nothing is parked any more. */
 static int sess_unpark(struct worker *w, struct sess *se, uint64_t now)
 {
+	struct sess_park *pk;
 	long k;
 
 	if (se->ovf == 0)
 		return 1;
-	k = net_send(se->wp->net, se->c, ovf_buf(w, se->ovf) + se->ovf_off, se->ovf_len, now);
+	pk = park_of(w, se->ovf);
+	k = net_send(se->wp->net, se->c, ovf_buf(w, se->ovf) + pk->off, pk->len, now);
 	if (k < 0)
-		k = se->ovf_len; /* the peer is gone: drop them */
-	se->ovf_off = (uint16_t)(se->ovf_off + k);
-	se->ovf_len = (uint16_t)(se->ovf_len - k);
-	if (se->ovf_len != 0)
+		k = pk->len; /* the peer is gone: drop them */
+	pk->off = (uint16_t)(pk->off + k);
+	pk->len = (uint16_t)(pk->len - k);
+	if (pk->len != 0)
 		return 0;
 	ovf_put(w, se);
 	return 1;
+}
+
+/* Keeps the argument of SMTP_ACT_HELO (it points into the lent work area).
+ * Returns 0, or -1 when the slab has no room (se is aborted and freed). */
+static int sess_helo_keep(struct worker *w, struct sess *se, const struct smtp_out *o,
+			  uint64_t now)
+{
+	struct tcp_conn *c = se->c;
+	struct net_ctx *net = se->wp->net;
+
+	sess_helo_free(&w->helo, se->helo);
+	se->helo = 0;
+	if (o->helo_len == 0)
+		return 0; /* STARTTLS: forgotten */
+	se->helo = sess_helo_put(&w->helo, o->helo, o->helo_len);
+	if (se->helo != 0)
+		return 0;
+	w->st.helo_lost++;
+	sess_put(w, se);
+	net_abort(net, c, now);
+	return -1;
+}
+
+const uint8_t *sess_helo_arg(const struct worker *w, const struct sess *se, size_t *n)
+{
+	if (se->helo == 0) {
+		*n = 0;
+		return NULL;
+	}
+	return sess_helo_get(&w->helo, se->helo, n);
 }
 
 /*
@@ -277,8 +333,13 @@ static int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 	uint32_t act = o->actions;
 	uint8_t reason = o->close_reason, sig = o->sig;
 	uint64_t deadline = o->deadline;
-	int rc = sess_send(w, se, o->buf, o->len, now);
+	int rc;
 
+	if ((act & SMTP_ACT_HELO) && sess_helo_keep(w, se, o, now) != 0) {
+		smtp_out_reset(o);
+		return -1;
+	}
+	rc = sess_send(w, se, o->buf, o->len, now);
 	if (rc == 0)
 		line_put(w, se, 0);
 	/* out->fwd: there is no backend to hand it to (see SMTP_ACT_RELAY). */
@@ -341,7 +402,7 @@ static size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, siz
 		if (n != used && w->lq_n == 0) /* else the FIFO comes first */
 			line_get(w, se);
 		k = smtp_input(&se->s, p + used, n - used, now, &w->out);
-		need = w->out.actions & SMTP_ACT_NEED_LINE;
+		need = w->out.actions & SMTP_ACT_NEED_WORK;
 		used += k;
 		rc = sess_carry(w, se, now);
 		if (rc != 0)

@@ -4,11 +4,15 @@
  * carried out, and the session timers.
  *
  * One struct sess per accepted connection, from the worker's fixed array
- * (limits.sessions). Command-line buffers come from a per-worker pool
- * (limits.line_buffers) and are lent to the core only while a partial
- * line is pending; a session that needs one when none is free stops reading
- * (its TCP window closes) and waits, first come first served, until
- * sess_lines_wake() gives it one. The core's replies go
+ * (limits.sessions). The core's work areas (struct smtp_work with the
+ * command line) come from a per-worker pool (limits.line_buffers) and are
+ * lent to the core only while it is busy (smtp_work_busy: a partial line,
+ * replies queued or awaited from the backend, an open relayed transaction,
+ * DATA); a session that needs one when none is free stops reading (its TCP
+ * window closes) and waits, first come first served, until
+ * sess_lines_wake() gives it one. The client's EHLO/HELO argument, which
+ * the core hands over (SMTP_ACT_HELO), is kept in the worker's slab
+ * (sess_helo.h) and replayed from there: sess_helo_arg(). The core's replies go
  * out with net_send(); when the send buffer cannot take them all, the rest is
  * parked in one of a few per-worker buffers and the session stops reading
  * until the writable upcall has flushed them, so no reply byte is lost and
@@ -23,6 +27,7 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "sess_helo.h"
 #include "smtp.h"
 #include "wheel.h"
 
@@ -30,22 +35,35 @@ struct worker;
 struct wport;
 
 #define SESS_LINE_CAP    SCAN_LINE_MAX_PARAMS /* no AUTH until TLS (issue 5) */
+/* A lent work area: the core's struct smtp_work and a line of SESS_LINE_CAP */
+#define SESS_WORK_SIZE   ((SMTP_WORK_SIZE(SESS_LINE_CAP - 2) + 63) & ~(size_t)63)
 #define SESS_OVF_SIZE    (2 * SMTP_OUT_MIN)   /* one core call plus a tick's 421 */
+/* A parking buffer: its offset and length words, then SESS_OVF_SIZE bytes */
+#define SESS_OVF_STRIDE  (SESS_OVF_SIZE + 64)
 #define SESS_TICK_MS     8u                   /* resolution of the session wheel */
 #define SESS_WHEEL_SLOTS 4096u                /* x 8 ms = one rotation in 32.8 s */
 
+/*
+ * What an idle session costs: keep it small (bench-junk's accounting and
+ * docs/architecture.md §8 count 88 bytes; 4 of them are left at the end for
+ * a 32-bit field of the relay).
+ */
 struct sess {
 	struct smtp_sess s;
 	struct wheel_timer tm;
 	struct tcp_conn *c;
 	struct wport *wp;
-	uint32_t ovf; /* parked reply buffer index + 1, 0: none */
-	uint16_t ovf_off, ovf_len;
-	uint32_t line; /* lent line buffer index + 1, 0: none */
-	uint8_t flags; /* SESS_F_* in sess.c */
-	uint8_t used;
-	uint8_t lq; /* the slot has an entry in the line-buffer FIFO */
+	uint32_t ovf : 24;  /* parked reply buffer index + 1, 0: none */
+	uint32_t flags : 6; /* SESS_F_* in sess.c */
+	uint32_t used : 1;
+	uint32_t lq : 1; /* the slot has an entry in the work-area FIFO */
+	uint32_t line;   /* lent work area index + 1, 0: none */
+	uint32_t helo;   /* the EHLO/HELO argument in w->helo (sess_helo.h), 0: none */
 };
+
+/* The client's EHLO/HELO argument se keeps (to replay it to a backend when
+ * SMTP_ACT_RELAY comes), and its length; NULL with *n = 0 when it has none. */
+const uint8_t *sess_helo_arg(const struct worker *w, const struct sess *se, size_t *n);
 
 /* Parking buffers for a worker of n sessions. */
 uint32_t sess_ovf_count(uint32_t n_sess);

@@ -137,7 +137,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		uint64_t now, char *err, size_t errlen)
 {
 	const struct cfg *cfg = sh->cfg;
-	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_free, sz_ovf, sz_ovff, sz_wheel, off;
+	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_free, sz_ovf, sz_ovff, sz_helo, sz_wheel, off;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -153,16 +153,17 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->n_lbuf = cfg_line_buffers(&cfg->limits);
 
 	sz_sess = RTE_ALIGN_CEIL(sizeof(struct sess) * w->n_sess, RTE_CACHE_LINE_SIZE);
-	sz_lines = RTE_ALIGN_CEIL((size_t)SESS_LINE_CAP * w->n_lbuf, RTE_CACHE_LINE_SIZE);
+	sz_lines = RTE_ALIGN_CEIL((size_t)SESS_WORK_SIZE * w->n_lbuf, RTE_CACHE_LINE_SIZE);
 	sz_lfree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_lbuf, RTE_CACHE_LINE_SIZE);
 	sz_lq = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
 	sz_free = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
-	sz_ovf = RTE_ALIGN_CEIL((size_t)SESS_OVF_SIZE * w->n_ovf, RTE_CACHE_LINE_SIZE);
+	sz_ovf = RTE_ALIGN_CEIL((size_t)SESS_OVF_STRIDE * w->n_ovf, RTE_CACHE_LINE_SIZE);
 	sz_ovff = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_ovf, RTE_CACHE_LINE_SIZE);
+	sz_helo = RTE_ALIGN_CEIL(sess_helo_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
 				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_free + sz_ovf +
-				     sz_ovff + sz_wheel,
+				     sz_ovff + sz_helo + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
@@ -180,6 +181,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->free = (uint32_t *)(mem + off), off += sz_free;
 	w->ovf = mem + off, off += sz_ovf;
 	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
+	sess_helo_init(&w->helo, mem + off, w->n_sess), off += sz_helo;
 	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now)) != 0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
 		return rc;
@@ -325,13 +327,14 @@ void worker_stats_log(const struct worker *w)
 	log_kv(LOG_LVL_INFO,
 	       "event=worker_stats worker=%u lcore=%u accepted=%lu refused=%lu peer_fin=%lu "
 	       "net_reset=%lu net_timeout=%lu relay_none=%lu starttls=%lu drained=%lu "
-	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu peak=%lu rx_pkts=%lu "
+	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu helo_lost=%lu peak=%lu rx_pkts=%lu "
 	       "tx_pkts=%lu tx_drop=%lu sleeps=%lu%s",
 	       w->id, w->lcore, (unsigned long)s->accepted, (unsigned long)s->refused,
 	       (unsigned long)s->peer_fin, (unsigned long)s->net_reset,
 	       (unsigned long)s->net_timeout, (unsigned long)s->relay_none,
 	       (unsigned long)s->starttls, (unsigned long)s->drained, (unsigned long)s->ovf_used,
 	       (unsigned long)s->ovf_lost, (unsigned long)s->line_wait, (unsigned long)s->line_peak,
+	       (unsigned long)s->helo_lost,
 	       (unsigned long)s->peak, (unsigned long)s->rx_pkts, (unsigned long)s->tx_pkts,
 	       (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
 	for (uint32_t i = 0; i < w->n_ports; i++) {

@@ -19,6 +19,7 @@
 #include "drv.h"
 #include "net.h"
 #include "scan.h"
+#include "sess_helo.h"
 #include "smtp.h"
 #include "wheel.h"
 
@@ -47,8 +48,9 @@ struct worker_stats {
 	uint64_t ovf_used;                 /* replies parked for a full send buffer */
 	uint64_t ovf_lost;                 /* no room to park them, or they never left: aborted */
 	uint64_t drained;                  /* smtp_drain calls */
-	uint64_t line_wait;                /* no free line buffer: the session waited */
-	uint64_t line_peak;                /* most line buffers lent at once */
+	uint64_t line_wait;                /* no free work area: the session waited */
+	uint64_t line_peak;                /* most work areas lent at once */
+	uint64_t helo_lost;                /* no room for an EHLO/HELO argument: aborted */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps; /* idle back-off sleeps */
 	uint64_t peak;   /* most sessions at once */
@@ -82,7 +84,7 @@ struct worker {
 	struct sess *sess;
 	uint32_t *free;
 	uint32_t nfree, n_sess, live;
-	/* command-line buffers lent to the core while a line is pending, and
+	/* work areas (SESS_WORK_SIZE) lent to the core while it is busy, and
 	 * the FIFO of sessions waiting for one (a ring of n_sess) */
 	uint8_t *lbuf;
 	uint32_t *lbuf_free;
@@ -93,6 +95,8 @@ struct worker {
 	uint8_t *ovf;
 	uint32_t *ovf_free;
 	uint32_t ovf_nfree, n_ovf;
+	/* the sessions' EHLO/HELO arguments */
+	struct sess_helo_pool helo;
 	/* session deadlines (smtp_tick) */
 	struct wheel wheel;
 	void *mem; /* one rte_zmalloc block for the arrays above */

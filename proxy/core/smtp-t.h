@@ -2,8 +2,9 @@
  * smtp-t.h — the SMTP session object (types only; functions in smtp.h).
  *
  * Fixed size, no pointers to anything the session owns: the caller allocates
- * it (a per-worker mempool object), smtp_start() initialises every field.
- * Callers never read or write the fields; they are here so the size is known.
+ * it (a per-worker pool object), smtp_start() initialises every field.
+ * Callers never read or write the fields; they are here so the sizes are
+ * known (struct smtp_work for the lent work area, SMTP_WORK_SIZE in smtp.h).
  */
 #ifndef BULWARK_SMTP_T_H
 #define BULWARK_SMTP_T_H
@@ -60,57 +61,61 @@ struct smtp_data_st {
 	uint64_t octets; /* body octets consumed */
 };
 
-struct smtp_sess {
-	const struct smtp_cfg *cfg;
-	uint8_t *line_buf; /* the caller's lent line buffer, or NULL */
-	uint32_t line_cap; /* the size of every lent buffer */
-	uint32_t line_max; /* the largest limit this listener allows */
-
-	struct scan_line line;
-	uint8_t state;      /* enum smtp_state */
+/*
+ * The work area: everything a session needs only while it is busy (a
+ * partial command line, replies queued or awaited from the backend, an open
+ * relayed transaction, a DATA body, a first line whose prefix verdict is
+ * pending). The caller lends it per call (smtp_work_lend, smtp.h), so that
+ * an idle session holds none; the command line's bytes follow it in the
+ * same lent memory (buf[], line_max - 2 octets).
+ */
+struct smtp_work {
+	struct smtp_slot q[SMTP_QUEUE_SLOTS]; /* reply queue (ring) */
+	struct smtp_data_st data;             /* DATA body */
+	struct scan_line line;                /* the command line being assembled */
+	uint32_t rcpt_fwd;                    /* RCPTs forwarded in this transaction */
+	uint32_t rcpt_ok;                     /* RCPTs the backend accepted */
+	uint8_t q_head;
+	uint8_t q_n;
 	uint8_t verb_known; /* the current line's first word was classified */
 	uint8_t verb;       /* enum scan_verb of the current line */
 	uint8_t overflow;   /* the current line passed its limit */
-
-	uint8_t first_line; /* the first command line is not processed yet */
+	uint8_t line_held;  /* the first line is complete, its verdict pending */
+	uint8_t gen;        /* transaction generation */
+	uint8_t mail_utf8;  /* the forwarded MAIL had SMTPUTF8 */
+	uint8_t close_sig;  /* enum scan_sig of a queued non-SMTP close */
 	uint8_t sig;        /* prefix verdict on raw[] (enum scan_sig) */
-	uint8_t raw_n;
-	uint8_t raw[16];  /* the first raw octets of the connection */
-	uint32_t raw_pos; /* octets consumed since the start (up to 16) */
+	uint8_t raw_n;      /* raw[] octets seen (not all consumed) */
+	uint8_t raw_pos;    /* octets consumed since the start (up to 16) */
+	uint8_t raw[16];    /* the first raw octets of the connection */
+	uint8_t buf[];      /* the command line's bytes */
+};
 
-	/* session facts */
-	uint8_t greeted; /* the final 220 was sent */
-	uint8_t tls;
-	uint8_t helo_kind; /* 0 none, 1 HELO, 2 EHLO */
-	uint8_t relayed;   /* a backend session exists (SMTP_ACT_RELAY given) */
-	uint8_t authed;
-	uint8_t sasl;   /* the next line is a SASL continuation */
-	uint8_t paused; /* waiting for the reply to DATA or AUTH */
-	uint8_t draining;
-	uint8_t close_reason;
-	uint8_t close_sig;
-	uint8_t gen;       /* transaction generation */
-	uint8_t mail_fwd;  /* a MAIL was forwarded in this transaction */
-	uint8_t mail_utf8; /* ... with SMTPUTF8 */
-	uint8_t line_held; /* the first line is complete, its verdict pending */
-	uint8_t pad[2];
-	uint32_t rcpt_fwd; /* RCPTs forwarded in this transaction */
-	uint32_t rcpt_ok;  /* RCPTs the backend accepted */
-	uint32_t msgs;     /* messages ended (DATA terminator seen) */
-	uint32_t errors;   /* 500..504 replies sent by Bulwark */
-	uint8_t helo_len;
-	uint8_t helo[255]; /* the client's EHLO/HELO argument */
-
-	/* reply queue (ring) */
-	uint8_t q_head;
-	uint8_t q_n;
-	struct smtp_slot q[SMTP_QUEUE_SLOTS];
-
-	struct smtp_data_st data;
-
-	/* clock (ms) */
-	uint64_t t_start;
-	uint64_t t_active; /* last client input or backend progress */
+/*
+ * The session itself: what an idle session keeps (32 bytes). Times are the
+ * low 32 bits of the caller's millisecond clock, widened again against the
+ * now of each call (every span they measure is bounded by a timeout).
+ */
+struct smtp_sess {
+	const struct smtp_cfg *cfg;
+	struct smtp_work *wa; /* the lent work area, or NULL */
+	uint32_t t_start;     /* ms32 */
+	uint32_t t_active;    /* ms32: last client input or backend progress */
+	uint32_t msgs : 23;   /* messages ended (DATA terminator seen), saturating */
+	uint32_t errors : 7;  /* 500..504 replies sent by Bulwark, saturating */
+	uint32_t mail_fwd : 1; /* a MAIL was forwarded in this transaction */
+	uint32_t first_line : 1; /* the first command line is not processed yet */
+	uint32_t line_max : 14;  /* the largest line limit this listener allows */
+	uint32_t q1 : 6;         /* a ready local reply held while no area is lent */
+	uint32_t state : 3;      /* enum smtp_state */
+	uint32_t helo_kind : 2;  /* 0 none, 1 HELO, 2 EHLO */
+	uint32_t tls : 1;
+	uint32_t relayed : 1; /* a backend session exists (SMTP_ACT_RELAY given) */
+	uint32_t authed : 1;
+	uint32_t sasl : 1;   /* the next line is a SASL continuation */
+	uint32_t paused : 1; /* waiting for the reply to DATA or AUTH */
+	uint32_t draining : 1;
+	uint32_t greeted : 1; /* the final 220 was sent */
 };
 
 #endif /* BULWARK_SMTP_T_H */

@@ -62,8 +62,11 @@
  *   down" and closes at once; otherwise the next command line outside a
  *   transaction gets it, or the session closes as soon as it becomes idle
  *   (e.g. right after the end-of-data reply).
- * Hand-off. The first valid MAIL (or AUTH where offered) gives SMTP_ACT_RELAY
- *   with the client's EHLO/HELO argument and the command in out->fwd; later
+ * Hand-off. An accepted EHLO/HELO argument is handed to the caller
+ *   (SMTP_ACT_HELO; the core keeps only EHLO vs HELO), and forgotten again
+ *   at smtp_tls_started(). The first valid MAIL (or AUTH where offered)
+ *   gives SMTP_ACT_RELAY (relay_ehlo: replay the caller's copy with EHLO or
+ *   HELO) and the command in out->fwd; later
  *   MAIL/RCPT/RSET/DATA/AUTH and SASL lines are forwarded in order. NOOP,
  *   HELP, EHLO, HELO are answered locally (EHLO/HELO also send "RSET" to the
  *   backend, whose reply is swallowed). QUIT: 221 after the pending replies,
@@ -135,6 +138,10 @@ int smtp_cfg_init(struct smtp_cfg *cfg, const char **why)
 		w = "timeouts";
 	else if (cfg->max_data_line != 0 && cfg->max_data_line < 3)
 		w = "max_data_line";
+	else if (cfg->error_limit > SMTP_ERRORS_MAX)
+		w = "error_limit";
+	else if (cfg->max_msgs > SMTP_MSGS_MAX)
+		w = "max_msgs";
 	if (!w) {
 		rc.caps = cfg->caps;
 		rc.size_max = cfg->size_max;
@@ -169,11 +176,19 @@ void smtp_out_reset(struct smtp_out *out)
 	out->fwd_buf_len = 0;
 	out->actions = 0;
 	out->relay_ehlo = 0;
-	out->relay_helo = NULL;
-	out->relay_helo_len = 0;
+	out->helo = NULL;
+	out->helo_len = 0;
 	out->close_reason = SMTP_CLOSE_NONE;
 	out->sig = SCAN_SIG_NONE;
 	out->deadline = UINT64_MAX;
+}
+
+/* ---- clock -------------------------------------------------------------- */
+
+/* The 64-bit time of a 32-bit stamp taken at most 2^32 - 1 ms before now. */
+uint64_t smtp_t64(uint64_t now, uint32_t t)
+{
+	return now - (uint32_t)((uint32_t)now - t);
 }
 
 /* ---- forwarding --------------------------------------------------------- */
@@ -213,181 +228,17 @@ void smtp_fwd_line(struct smtp_out *out, const uint8_t *p, size_t n)
 	smtp_fwd_span(out, d, n + 2);
 }
 
-/* ---- reply queue -------------------------------------------------------- */
-
-static enum smtp_close close_of(enum smtp_reply_id id)
-{
-	switch (id) {
-	case SMTP_R_BYE:
-		return SMTP_CLOSE_QUIT;
-	case SMTP_R_NONSMTP:
-		return SMTP_CLOSE_NONSMTP;
-	case SMTP_R_PREGREET:
-		return SMTP_CLOSE_PREGREET;
-	case SMTP_R_ERRORS:
-		return SMTP_CLOSE_ERRORS;
-	case SMTP_R_TIMEOUT:
-		return SMTP_CLOSE_TIMEOUT;
-	case SMTP_R_NO_BACKEND:
-	case SMTP_R_BUSY:
-	case SMTP_R_GONE:
-		return SMTP_CLOSE_BACKEND;
-	case SMTP_R_SHUTDOWN:
-		return SMTP_CLOSE_SHUTDOWN;
-	case SMTP_R_MSGS:
-		return SMTP_CLOSE_MSGS;
-	default:
-		return SMTP_CLOSE_NONE;
-	}
-}
-
-struct smtp_slot *smtp_q_at(struct smtp_sess *s, unsigned i)
-{
-	return &s->q[(s->q_head + i) % SMTP_QUEUE_SLOTS];
-}
-
-static void q_push(struct smtp_sess *s, uint8_t kind, uint8_t what, uint8_t close)
-{
-	struct smtp_slot *sl;
-
-	if (s->q_n >= SMTP_QUEUE_SLOTS) /* callers keep room; never overwrite */
-		return;
-	sl = smtp_q_at(s, s->q_n);
-	sl->kind = kind;
-	sl->what = what;
-	sl->close = close;
-	sl->gen = s->gen;
-	s->q_n++;
-}
-
-void smtp_q_local(struct smtp_sess *s, enum smtp_reply_id id)
-{
-	enum smtp_close c = close_of(id);
-
-	if (s->state == SMTP_S_CLOSING || s->state == SMTP_S_CLOSED)
-		return;
-	if (c == SMTP_CLOSE_NONE && smtp_reply_is_error(&s->cfg->replies, id)) {
-		s->errors++;
-		if (s->cfg->error_limit && s->errors >= s->cfg->error_limit) {
-			id = SMTP_R_ERRORS;
-			c = SMTP_CLOSE_ERRORS;
-		}
-	}
-	q_push(s, SMTP_SLOT_LOCAL, (uint8_t)id, (uint8_t)c);
-	if (c != SMTP_CLOSE_NONE)
-		s->state = SMTP_S_CLOSING;
-}
-
-void smtp_q_backend(struct smtp_sess *s, enum smtp_slot_kind kind, enum smtp_fwd_verb v)
-{
-	q_push(s, (uint8_t)kind, (uint8_t)v, 0);
-}
-
-int smtp_q_waiting(const struct smtp_sess *s)
-{
-	unsigned i;
-
-	for (i = 0; i < s->q_n; i++)
-		if (s->q[(s->q_head + i) % SMTP_QUEUE_SLOTS].kind != SMTP_SLOT_LOCAL)
-			return 1;
-	return 0;
-}
-
-/* The session ends after the reply just written: tell the caller. */
-static void close_now(struct smtp_sess *s, struct smtp_out *out, enum smtp_close why)
-{
-	out->actions |= SMTP_ACT_CLOSE;
-	out->close_reason = (uint8_t)why;
-	out->sig = why == SMTP_CLOSE_NONSMTP ? s->close_sig : SCAN_SIG_NONE;
-	/* at these clean points every forwarded command has been answered */
-	if (s->relayed)
-		out->actions |=
-		    (why == SMTP_CLOSE_QUIT || why == SMTP_CLOSE_SHUTDOWN || why == SMTP_CLOSE_MSGS)
-			? SMTP_ACT_BACKEND_QUIT
-			: SMTP_ACT_BACKEND_ABORT;
-	s->relayed = 0;
-	s->q_n = 0;
-	s->close_reason = (uint8_t)why;
-	s->state = SMTP_S_CLOSED;
-}
-
-void smtp_flush(struct smtp_sess *s, struct smtp_out *out)
-{
-	struct smtp_slot sl;
-	const uint8_t *r;
-	size_t len;
-
-	while (s->q_n && s->state != SMTP_S_CLOSED) {
-		sl = *smtp_q_at(s, 0);
-		if (sl.kind != SMTP_SLOT_LOCAL)
-			break;
-		r = smtp_reply_get(&s->cfg->replies, (enum smtp_reply_id)sl.what, &len);
-		if (out->cap - out->len < len) {
-			out->actions |= SMTP_ACT_MORE;
-			break;
-		}
-		memcpy(out->buf + out->len, r, len);
-		out->len += len;
-		s->q_head = (uint8_t)((s->q_head + 1) % SMTP_QUEUE_SLOTS);
-		s->q_n--;
-		if (sl.close)
-			close_now(s, out, (enum smtp_close)sl.close);
-	}
-}
-
-/*
- * Keep the ready replies at the head, drop everything from the first slot
- * that waits for the backend, then queue a closing reply.
- */
-void smtp_force_close(struct smtp_sess *s, struct smtp_out *out, enum smtp_reply_id id)
-{
-	unsigned i;
-
-	if (s->state == SMTP_S_CLOSED)
-		return;
-	for (i = 0; i < s->q_n; i++)
-		if (smtp_q_at(s, i)->kind != SMTP_SLOT_LOCAL)
-			break;
-	s->q_n = (uint8_t)i;
-	if (s->state == SMTP_S_CLOSING) {
-		/* a closing reply may already be among the kept ones */
-		for (i = 0; i < s->q_n; i++)
-			if (smtp_q_at(s, i)->close)
-				goto out;
-		s->state = SMTP_S_CMD;
-	}
-	smtp_q_local(s, id);
-out:
-	smtp_flush(s, out);
-}
-
 /* ---- session phases ----------------------------------------------------- */
-
-static uint32_t verb_limit_max(const struct smtp_sess *s)
-{
-	uint32_t m = (s->cfg->caps & SMTP_CAP_AUTH) ? SCAN_LINE_MAX_AUTH : SCAN_LINE_MAX_PARAMS;
-
-	if (m > s->line_cap + 2)
-		m = s->line_cap + 2;
-	return m;
-}
-
-void smtp_line_begin(struct smtp_sess *s)
-{
-	scan_line_reset(&s->line, s->state == SMTP_S_GREET ? SCAN_LINE_MAX : s->line_max);
-	s->verb_known = s->sasl; /* a SASL line has no verb: its limit is set */
-	s->verb = SCAN_V_UNKNOWN;
-	s->overflow = 0;
-	s->line_held = 0;
-}
 
 void smtp_txn_reset(struct smtp_sess *s)
 {
 	s->mail_fwd = 0;
-	s->mail_utf8 = 0;
-	s->rcpt_fwd = 0;
-	s->rcpt_ok = 0;
-	s->gen++;
+	if (s->wa == NULL)
+		return; /* nothing forwarded: the next lending starts clean */
+	s->wa->mail_utf8 = 0;
+	s->wa->rcpt_fwd = 0;
+	s->wa->rcpt_ok = 0;
+	s->wa->gen++;
 }
 
 void smtp_unrelay(struct smtp_sess *s)
@@ -407,110 +258,94 @@ static void enter_state(struct smtp_sess *s, enum smtp_state st)
 
 static int dot_pending(struct smtp_sess *s)
 {
-	unsigned i;
+	unsigned i, n = s->wa ? s->wa->q_n : 0;
 
-	for (i = 0; i < s->q_n; i++)
+	for (i = 0; i < n; i++)
 		if (smtp_q_at(s, i)->kind == SMTP_SLOT_BACKEND &&
 		    smtp_q_at(s, i)->what == SMTP_FV_DOT)
 			return 1;
 	return 0;
 }
 
-static uint64_t deadline(struct smtp_sess *s)
+static uint64_t deadline(struct smtp_sess *s, uint64_t now)
 {
 	const struct smtp_cfg *c = s->cfg;
-	uint64_t d, t;
+	uint64_t d, t, start = smtp_t64(now, s->t_start), active = smtp_t64(now, s->t_active);
 
 	if (s->state == SMTP_S_CLOSED)
 		return UINT64_MAX;
 	if (s->state == SMTP_S_GREET)
-		d = s->t_start + c->greet_wait_ms;
+		d = start + c->greet_wait_ms;
 	else if (dot_pending(s))
-		d = s->t_active + c->dot_timeout_ms;
+		d = active + c->dot_timeout_ms;
 	else if (s->state == SMTP_S_DATA)
-		d = s->t_active + c->data_timeout_ms;
+		d = active + c->data_timeout_ms;
 	else
-		d = s->t_active + c->cmd_timeout_ms;
+		d = active + c->cmd_timeout_ms;
 	if (c->session_max_ms) {
-		t = s->t_start + c->session_max_ms;
+		t = start + c->session_max_ms;
 		if (t < d)
 			d = t;
 	}
 	return d;
 }
 
-/* Drain: close an idle session at once. */
+/* Drain: close an idle session at once (once q1 is out of the way). */
 static void drain_idle(struct smtp_sess *s, struct smtp_out *out)
 {
-	if (!s->draining)
+	if (!s->draining || (s->wa == NULL && s->q1 != 0))
 		return;
 	if (s->state == SMTP_S_GREET ||
-	    (s->state == SMTP_S_CMD && s->q_n == 0 && !s->paused && !s->sasl && !s->mail_fwd &&
-	     s->line.len == 0 && !s->line.cr && !s->line_held && !s->overflow)) {
+	    (s->state == SMTP_S_CMD && smtp_q_n(s) == 0 && !s->paused && !s->sasl &&
+	     !s->mail_fwd && !(s->wa && smtp_line_pending(s, s->wa)))) {
 		s->state = SMTP_S_CMD;
 		smtp_q_local(s, SMTP_R_SHUTDOWN);
 		smtp_flush(s, out);
 	}
 }
 
-void smtp_finish(struct smtp_sess *s, struct smtp_out *out)
+void smtp_finish(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 {
 	smtp_flush(s, out);
 	drain_idle(s, out);
-	out->deadline = deadline(s);
+	out->deadline = deadline(s, now);
 }
 
 /* ---- public entry points ------------------------------------------------ */
 
-uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line, size_t line_cap,
+uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, void *work, size_t work_cap,
 		    uint64_t now, struct smtp_out *out)
 {
+	size_t line_bytes = work_cap > sizeof(struct smtp_work) ? work_cap - sizeof(struct smtp_work)
+								: 0;
+
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
-	s->line_buf = line;
-	s->line_cap = line_cap > UINT32_MAX - 2 ? UINT32_MAX - 2 : (uint32_t)line_cap;
-	s->line_max = verb_limit_max(s);
+	s->line_max = smtp_line_max(cfg, line_bytes);
 	s->first_line = 1;
-	s->sig = SCAN_SIG_PENDING;
 	s->tls = cfg->tls_implicit;
-	s->t_start = now;
-	s->t_active = now;
+	s->t_start = (uint32_t)now;
+	s->t_active = (uint32_t)now;
+	s->state = cfg->greet_wait_ms == 0 ? SMTP_S_CMD : SMTP_S_GREET;
+	smtp_work_lend(s, work, work_cap);
 	if (cfg->greet_wait_ms == 0) {
 		s->greeted = 1;
 		smtp_q_local(s, SMTP_R_GREETING);
-		enter_state(s, SMTP_S_CMD);
-	} else {
-		if (cfg->greet_teaser)
-			smtp_q_local(s, SMTP_R_TEASER);
-		enter_state(s, SMTP_S_GREET);
-		smtp_line_begin(s);
+	} else if (cfg->greet_teaser) {
+		smtp_q_local(s, SMTP_R_TEASER);
 	}
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 	return out->deadline;
-}
-
-void smtp_line_lend(struct smtp_sess *s, uint8_t *buf, size_t cap)
-{
-	s->line_buf = cap >= s->line_cap ? buf : NULL;
-}
-
-/*
- * Only a line being assembled in the greeting or command phase lives in the
- * buffer: once it overflowed (SCAN_L_LONG) the rest is discarded unread,
- * and a complete line is processed before the call returns, except the
- * first one while its prefix verdict is pending (line_held).
- */
-int smtp_line_busy(const struct smtp_sess *s)
-{
-	if (s->state != SMTP_S_GREET && s->state != SMTP_S_CMD)
-		return 0;
-	return s->line_held || (s->line.kept != 0 && !(s->line.flags & SCAN_L_LONG));
 }
 
 /* Room to take one more command line (see smtp.h for the minimums). */
 static int cmd_room(struct smtp_sess *s, struct smtp_out *out)
 {
-	if (s->q_n + 3u > SMTP_QUEUE_SLOTS) {
+	if (s->wa == NULL) {
+		out->actions |= SMTP_ACT_NEED_WORK;
+		return 0;
+	}
+	if (s->wa->q_n + 3u > SMTP_QUEUE_SLOTS) {
 		out->actions |= smtp_q_waiting(s) ? SMTP_ACT_PAUSE : SMTP_ACT_MORE;
 		return 0;
 	}
@@ -525,11 +360,12 @@ static int cmd_room(struct smtp_sess *s, struct smtp_out *out)
 size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 		  struct smtp_out *out)
 {
+	uint32_t helo_before = out->actions & SMTP_ACT_HELO;
 	size_t i = 0, k;
 	int wait;
 
 	if (n)
-		s->t_active = now;
+		s->t_active = (uint32_t)now;
 	smtp_flush(s, out);
 	for (;;) {
 		if (s->state == SMTP_S_CLOSED || s->state == SMTP_S_CLOSING ||
@@ -539,7 +375,9 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 		}
 		if (s->state == SMTP_S_TLS)
 			break; /* nothing after the STARTTLS line is consumed */
-		if (i == n && !s->line_held)
+		if ((out->actions & SMTP_ACT_HELO) && !helo_before)
+			break; /* out->helo points into the line: return it now */
+		if (i == n && !(s->wa && s->wa->line_held))
 			break;
 		if (s->state == SMTP_S_DATA) {
 			if (out->fwd_cap - out->fwd_n < 6) {
@@ -554,8 +392,8 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 				out->actions |= SMTP_ACT_MORE;
 				break;
 			}
-			if (s->line_buf == NULL) {
-				out->actions |= SMTP_ACT_NEED_LINE;
+			if (s->wa == NULL) {
+				out->actions |= SMTP_ACT_NEED_WORK;
 				break;
 			}
 			i += smtp_greet_input(s, p + i, n - i, out);
@@ -567,10 +405,6 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 		}
 		if (!cmd_room(s, out))
 			break;
-		if (s->line_buf == NULL) {
-			out->actions |= SMTP_ACT_NEED_LINE;
-			break;
-		}
 		wait = 0;
 		k = smtp_cmd_input(s, p + i, n - i, out, &wait);
 		i += k;
@@ -579,7 +413,7 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 		if (wait && k == 0)
 			break;
 	}
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 	return i;
 }
 
@@ -588,64 +422,68 @@ void smtp_tls_started(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 	if (s->state == SMTP_S_TLS) {
 		s->tls = 1;
 		s->helo_kind = 0;
-		s->helo_len = 0;
+		out->actions |= SMTP_ACT_HELO; /* forget it (helo_len 0) */
+		out->helo = NULL;
+		out->helo_len = 0;
 		s->authed = 0;
 		s->sasl = 0;
 		s->paused = 0;
-		s->q_n = 0;
+		if (s->wa)
+			s->wa->q_n = 0;
+		s->q1 = 0;
 		smtp_txn_reset(s);
-		s->t_active = now;
+		s->t_active = (uint32_t)now;
 		enter_state(s, SMTP_S_CMD);
 	}
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 }
 
 void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 {
-	(void)now;
 	s->draining = 1;
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 }
 
 uint64_t smtp_tick(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 {
 	const struct smtp_cfg *c = s->cfg;
+	uint64_t start = smtp_t64(now, s->t_start);
 	struct smtp_slot *sl = NULL;
-	unsigned i;
+	unsigned i, n;
 
-	smtp_flush(s, out);
-	if (s->state == SMTP_S_CLOSED)
-		goto done;
-	if (c->session_max_ms && now >= s->t_start + c->session_max_ms) {
+	if (smtp_q1_busy(s, out) || s->state == SMTP_S_CLOSED)
+		goto done; /* a reply still waits for room: the tick comes again */
+	if (c->session_max_ms && now >= start + c->session_max_ms) {
 		smtp_force_close(s, out, SMTP_R_TIMEOUT);
 	} else if (s->state == SMTP_S_GREET) {
-		if (now >= s->t_start + c->greet_wait_ms) {
+		if (now >= start + c->greet_wait_ms) {
 			s->greeted = 1;
-			if (s->raw_n) {
+			if (s->wa && s->wa->raw_n) {
 				smtp_q_local(s, SMTP_R_PREGREET);
 			} else {
 				smtp_q_local(s, SMTP_R_GREETING);
 				enter_state(s, SMTP_S_CMD);
 			}
 		}
-	} else if (now >= deadline(s)) {
-		for (i = 0; i < s->q_n; i++) {
+	} else if (now >= deadline(s, now)) {
+		n = s->wa ? s->wa->q_n : 0;
+		for (i = 0; i < n; i++) {
 			sl = smtp_q_at(s, i);
 			if (sl->kind == SMTP_SLOT_BACKEND && sl->what == SMTP_FV_DOT)
 				break;
 		}
-		if (sl && i < s->q_n) {
+		if (sl && i < n) {
 			/* the backend never answered the final dot: 451, then close */
 			sl->kind = SMTP_SLOT_LOCAL;
 			sl->what = SMTP_R_DATA_GONE;
 			sl->close = SMTP_CLOSE_TIMEOUT;
-			s->q_n = (uint8_t)(i + 1);
+			s->wa->q_n = (uint8_t)(i + 1);
 			s->state = SMTP_S_CLOSING;
 		} else {
 			smtp_force_close(s, out, SMTP_R_TIMEOUT);
 		}
 	}
 done:
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 	return out->deadline;
 }

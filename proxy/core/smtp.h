@@ -50,16 +50,23 @@ struct smtp_cfg {
 	uint8_t greet_teaser;            /* send "220-" at once, "220 " after wait */
 	uint8_t data_policy;             /* enum smtp_data_policy */
 	uint32_t greet_wait_ms;          /* pregreet window; 0 = greet at once */
-	uint32_t error_limit;            /* N-th 500..504 from Bulwark -> 421 */
+	uint32_t error_limit;            /* N-th 500..504 from Bulwark -> 421; <= SMTP_ERRORS_MAX */
 	uint32_t cmd_timeout_ms;         /* waiting for a command (5 min) */
 	uint32_t data_timeout_ms;        /* per DATA block (3 min) */
 	uint32_t dot_timeout_ms;         /* after the final dot (10 min) */
 	uint32_t session_max_ms;         /* whole session, 0 = unlimited */
 	uint32_t max_rcpts;              /* per transaction (>= 100, RFC 5321 §4.5.3.1.8) */
-	uint32_t max_msgs;               /* per session, 0 = unlimited */
+	uint32_t max_msgs;               /* per session, 0 = unlimited; <= SMTP_MSGS_MAX */
 	uint32_t max_data_line;          /* body line limit, 0 = unlimited */
 	struct smtp_reply_table replies; /* rendered by smtp_cfg_init() */
 };
+
+/* The longest EHLO/HELO argument accepted (RFC 5321 §4.5.3.1.2: a domain). */
+#define SMTP_HELO_MAX 255u
+
+/* What the session's saturating counters can compare against. */
+#define SMTP_ERRORS_MAX 127u
+#define SMTP_MSGS_MAX   ((1u << 23) - 1)
 
 /*
  * Fills cfg with the defaults of DESIGN §3 for hostname and the given scan
@@ -79,18 +86,23 @@ int smtp_cfg_init(struct smtp_cfg *cfg, const char **why);
  * send out->buf to the client; hand out->fwd to the backend; then the rest. */
 #define SMTP_ACT_CLOSE         0x001u /* after out->buf: FIN, linger, discard */
 #define SMTP_ACT_STARTTLS      0x002u /* after out->buf: TLS handshake; drop unconsumed input */
-#define SMTP_ACT_RELAY         0x004u /* open a backend session (relay_helo) */
+#define SMTP_ACT_RELAY         0x004u /* open a backend session (relay_ehlo) */
 #define SMTP_ACT_BACKEND_ABORT 0x008u /* close the backend without a final dot */
 #define SMTP_ACT_BACKEND_QUIT  0x010u /* QUIT to the backend after out->fwd, then close */
 #define SMTP_ACT_DATA_END      0x020u /* out->fwd ends with the final dot */
 #define SMTP_ACT_PAUSE         0x040u /* stop reading: waiting for the backend */
-#define SMTP_ACT_MORE                                                                              \
-	0x080u /* out/fwd ran short: flush them, call smtp_input() again
-					 (n may be 0) */
-/* smtp_input() has a command line to assemble but no buffer is lent
- * (smtp_line_lend): the rest of the input is not consumed; lend one and
- * call again. Flow control, like MORE. */
-#define SMTP_ACT_NEED_LINE 0x100u
+/* out/fwd ran short: flush them, call smtp_input() again (n may be 0) */
+#define SMTP_ACT_MORE 0x080u
+/* smtp_input() has a command line to assemble (or another use for the work
+ * area) but none is lent (smtp_work_lend): the rest of the input is not
+ * consumed; lend one and call again. Flow control, like MORE. */
+#define SMTP_ACT_NEED_WORK 0x100u
+/* The client's EHLO/HELO argument was accepted: out->helo[0..helo_len),
+ * valid until the call returns (it points into the lent work area); the
+ * caller keeps a copy, replacing any earlier one, to replay at
+ * SMTP_ACT_RELAY. helo_len == 0: forget the stored copy (STARTTLS, RFC 3207
+ * §4.2). smtp_input() returns right after the line that accepted it. */
+#define SMTP_ACT_HELO 0x200u
 
 /* A piece of bytes for the backend: points into the caller's input (DATA
  * bodies: the caller must keep those input bytes until it has handed
@@ -114,10 +126,12 @@ struct smtp_out {
 	size_t fwd_buf_cap;
 	size_t fwd_buf_len;
 	uint32_t actions; /* SMTP_ACT_* */
-	/* with SMTP_ACT_RELAY: the client's EHLO/HELO to replay */
+	/* with SMTP_ACT_RELAY: what the caller's stored argument is to be
+	 * replayed with (the core keeps no copy: see SMTP_ACT_HELO) */
 	uint8_t relay_ehlo; /* 1 EHLO, 0 HELO */
-	const uint8_t *relay_helo;
-	size_t relay_helo_len;
+	/* with SMTP_ACT_HELO: the accepted argument, or helo_len 0: forget it */
+	const uint8_t *helo;
+	size_t helo_len;
 	/* with SMTP_ACT_CLOSE: why, for counters and logs */
 	uint8_t close_reason; /* enum smtp_close */
 	uint8_t sig;          /* enum scan_sig, when close_reason is SMTP_CLOSE_NONSMTP */
@@ -155,53 +169,60 @@ enum smtp_close {
 
 struct smtp_sess; /* defined in smtp-t.h; the caller allocates it */
 
+/* The size of a work area whose command line holds line_bytes octets (a
+ * listener needs its largest limit minus 2: SCAN_LINE_MAX_PARAMS - 2, or
+ * SCAN_LINE_MAX_AUTH - 2 where AUTH is offered). */
+#define SMTP_WORK_SIZE(line_bytes) (sizeof(struct smtp_work) + (size_t)(line_bytes))
+
 /*
  * Starts a session at now. cfg must have passed smtp_cfg_init() and outlive
- * the session. line_cap: the size of every command-line buffer the caller
- * will lend (smtp_line_lend); it should be >= SCAN_LINE_MAX_PARAMS
- * (SCAN_LINE_MAX_AUTH where cfg offers AUTH): a smaller size lowers every
- * line limit to line_cap + 2. line: the first lent buffer, or NULL to start
- * without one (smtp_start itself never needs it). With cfg->tls_implicit the
- * session starts with TLS active (the caller ran the handshake first). Emits
- * the greeting (or the teaser) into out. Returns the next deadline (ms) the
- * caller must honour by calling smtp_tick(); every call also stores it in
- * out->deadline.
+ * the session. work_cap: the size of every work area the caller will lend
+ * (smtp_work_lend); it should be >= SMTP_WORK_SIZE(SCAN_LINE_MAX_PARAMS - 2)
+ * (SCAN_LINE_MAX_AUTH - 2 where cfg offers AUTH): a smaller size lowers
+ * every line limit to what its line bytes hold + 2. work: the first lent
+ * area, or NULL to start without one (smtp_start itself never needs it).
+ * With cfg->tls_implicit the session starts with TLS active (the caller ran
+ * the handshake first). Emits the greeting (or the teaser) into out.
+ * Returns the next deadline (ms) the caller must honour by calling
+ * smtp_tick(); every call also stores it in out->deadline.
  *
  * Every call below appends to out (the caller resets it with
- * smtp_out_reset() after carrying it out) and follows the same rules:
- * actions are carried out in the order given above SMTP_ACT_CLOSE; after
- * SMTP_ACT_CLOSE no call emits anything any more. relay_helo points into the
- * session (valid while it lives).
+ * smtp_out_reset() after carrying it out, so that each call starts with at
+ * least SMTP_OUT_MIN of room) and follows the same rules: actions are
+ * carried out in the order given above SMTP_ACT_CLOSE; after SMTP_ACT_CLOSE
+ * no call emits anything any more.
  *
  * Client vanishing: if the client's connection dies (RST, FIN mid-command,
  * linger) the caller simply closes the backend without sending anything
  * more; in particular a DATA body is never ended with a final dot by anyone
  * but the core (SMTP_ACT_DATA_END).
  */
-uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, uint8_t *line, size_t line_cap,
+uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, void *work, size_t work_cap,
 		    uint64_t now, struct smtp_out *out);
 
 /*
- * Line buffers are lent per call, so that an idle session holds none: the
- * core needs one only while smtp_input() assembles a command line (before
- * the greeting and in the command phase) and keeps bytes in it across calls
- * only while a line is incomplete (or a complete first line waits for its
- * prefix verdict). Protocol: before smtp_input(), if the session has no
- * buffer, lend one (any content: the core never reads bytes it did not
- * write in this lending); after any call, if smtp_line_busy() is 0, the
- * caller may take it back with smtp_line_lend(s, NULL, 0). While
- * smtp_line_busy() is 1 the caller must leave the same buffer lent and
- * untouched (until the session ends). Without a buffer, smtp_input()
- * consumes nothing it would have to copy into one (DATA bodies need none)
- * and sets SMTP_ACT_NEED_LINE; every other call works without a buffer.
+ * Work areas are lent per call, so that an idle session holds none (it
+ * keeps only struct smtp_sess). The core needs one while it is busy: a
+ * command line is partial (or being discarded after its limit), a complete
+ * first line waits for its prefix verdict, the first raw octets are being
+ * tested, replies are queued (out was short) or awaited from the backend,
+ * a relayed transaction is open (MAIL forwarded), or a DATA body streams.
+ * Protocol: before smtp_input(), if the session has no area, lend one (any
+ * content: the core initialises it; aligned for struct smtp_work); after
+ * any call, if smtp_work_busy() is 0, the caller may take it back with
+ * smtp_work_lend(s, NULL, 0). While smtp_work_busy() is 1 the caller must
+ * leave the same area lent and untouched (until the session ends). Without
+ * an area smtp_input() consumes nothing that needs one and sets
+ * SMTP_ACT_NEED_WORK; every other call works without one (an idle session
+ * needs none for its greeting, a timeout, the drain or a backend loss).
  */
 
-/* Lends buf[0..cap) to s (NULL: takes it back). A buffer smaller than
- * smtp_start()'s line_cap is not taken (as if NULL). */
-void smtp_line_lend(struct smtp_sess *s, uint8_t *buf, size_t cap);
+/* Lends work[0..cap) to s (NULL: takes it back). An area smaller than
+ * smtp_start()'s work_cap, or misaligned, is not taken (as if NULL). */
+void smtp_work_lend(struct smtp_sess *s, void *work, size_t cap);
 
-/* Returns 1 while the lent buffer holds bytes s still needs, else 0. */
-int smtp_line_busy(const struct smtp_sess *s);
+/* Returns 1 while the lent area holds state s still needs, else 0. */
+int smtp_work_busy(const struct smtp_sess *s);
 
 /*
  * Client bytes p[0..n) arrived at now. Returns how many were consumed; the

@@ -62,9 +62,7 @@ static void relay(struct cmd_ctx *c)
 		return;
 	s->relayed = 1;
 	c->out->actions |= SMTP_ACT_RELAY;
-	c->out->relay_ehlo = s->helo_kind == 2;
-	c->out->relay_helo = s->helo;
-	c->out->relay_helo_len = s->helo_len;
+	c->out->relay_ehlo = s->helo_kind == 2; /* the caller replays its copy */
 }
 
 static void forward(struct cmd_ctx *c, enum smtp_fwd_verb v)
@@ -108,7 +106,7 @@ static enum smtp_reply_id ck_helo(struct cmd_ctx *c)
 {
 	if (c->alen == 0)
 		return SMTP_R_NO_DOMAIN;
-	if (c->alen > sizeof(c->s->helo))
+	if (c->alen > SMTP_HELO_MAX)
 		return SMTP_R_BAD_DOMAIN;
 	return arg_reply(smtp_args_helo(c->arg, c->alen, c->verb == SCAN_V_EHLO));
 }
@@ -145,10 +143,10 @@ static enum smtp_reply_id ck_rcpt(struct cmd_ctx *c)
 		return SMTP_R_NEED_MAIL;
 	smtp_args_cfg_of(s, &ac);
 	memset(&c->a.rcpt, 0, sizeof(c->a.rcpt));
-	r = arg_reply(smtp_args_rcpt(c->arg, c->alen, &ac, s->mail_utf8, &c->a.rcpt));
+	r = arg_reply(smtp_args_rcpt(c->arg, c->alen, &ac, s->wa->mail_utf8, &c->a.rcpt));
 	if (r == SMTP_R_NONE && c->len + 2 > SCAN_LINE_MAX && !c->a.rcpt.has_params)
 		r = SMTP_R_LONG;
-	if (r == SMTP_R_NONE && s->cfg->max_rcpts && s->rcpt_fwd >= s->cfg->max_rcpts)
+	if (r == SMTP_R_NONE && s->cfg->max_rcpts && s->wa->rcpt_fwd >= s->cfg->max_rcpts)
 		r = SMTP_R_RCPTS;
 	return r;
 }
@@ -159,7 +157,7 @@ static enum smtp_reply_id ck_data(struct cmd_ctx *c)
 		return SMTP_R_SYNTAX;
 	if (!c->s->mail_fwd)
 		return SMTP_R_NEED_MAIL;
-	if (!c->s->rcpt_fwd)
+	if (!c->s->wa->rcpt_fwd)
 		return SMTP_R_NEED_RCPT;
 	return SMTP_R_NONE;
 }
@@ -204,8 +202,11 @@ static void pr_helo(struct cmd_ctx *c)
 {
 	struct smtp_sess *s = c->s;
 
-	memcpy(s->helo, c->arg, c->alen);
-	s->helo_len = (uint8_t)c->alen;
+	/* the caller keeps the argument (SMTP_ACT_HELO); smtp_input returns
+	 * before the line buffer is reused */
+	c->out->actions |= SMTP_ACT_HELO;
+	c->out->helo = c->arg;
+	c->out->helo_len = c->alen;
 	s->helo_kind = c->verb == SCAN_V_EHLO ? 2 : 1;
 	if (s->relayed) {
 		/* Bulwark's own list answers; the backend just resets */
@@ -227,15 +228,15 @@ static void pr_mail(struct cmd_ctx *c)
 	forward(c, SMTP_FV_MAIL);
 	smtp_txn_reset(s);
 	s->mail_fwd = 1;
-	s->mail_utf8 = c->a.mail.smtputf8;
+	s->wa->mail_utf8 = c->a.mail.smtputf8;
 	/* the slot belongs to the transaction it opened */
-	c->s->q[(s->q_head + s->q_n - 1) % SMTP_QUEUE_SLOTS].gen = s->gen;
+	smtp_q_at(s, s->wa->q_n - 1u)->gen = s->wa->gen;
 }
 
 static void pr_rcpt(struct cmd_ctx *c)
 {
 	forward(c, SMTP_FV_RCPT);
-	c->s->rcpt_fwd++;
+	c->s->wa->rcpt_fwd++;
 }
 
 static void pr_data(struct cmd_ctx *c)
@@ -316,7 +317,7 @@ static const struct smtp_cmd cmd_table[SCAN_V_COUNT] = {
 
 static void nonsmtp(struct smtp_sess *s, enum scan_sig sig)
 {
-	s->close_sig = (uint8_t)sig;
+	s->wa->close_sig = (uint8_t)sig;
 	smtp_q_local(s, SMTP_R_NONSMTP);
 }
 
@@ -366,7 +367,7 @@ static void process_line(struct smtp_sess *s, struct smtp_out *out, const uint8_
 		smtp_q_local(s, SMTP_R_BADCHARS);
 		return;
 	}
-	c.verb = scan_line_verb(&s->line, &arg); /* = scan_verb(p, n, &arg), found by the scan */
+	c.verb = scan_line_verb(&s->wa->line, &arg); /* = scan_verb(p, n, &arg), found by the scan */
 	if (c.verb >= SCAN_V_COUNT)
 		c.verb = SCAN_V_UNKNOWN;
 	if ((flags & SCAN_L_HIGH) && c.verb != SCAN_V_MAIL && c.verb != SCAN_V_RCPT) {
@@ -414,63 +415,68 @@ static uint32_t min_limit(const struct smtp_sess *s)
 /* Classifies the first word once a SP or 16 octets were seen. */
 static void classify(struct smtp_sess *s)
 {
-	const struct scan_line *l = &s->line;
+	struct smtp_work *w = s->wa;
+	const struct scan_line *l = &w->line;
 	size_t k = l->kept < 16 ? l->kept : 16, i, arg;
 
 	for (i = 0; i < k; i++)
-		if (s->line_buf[i] == ' ')
+		if (w->buf[i] == ' ')
 			break;
 	if (i == k && l->len < 16)
 		return;
-	s->verb_known = 1;
-	s->verb = i < k ? (uint8_t)scan_verb(s->line_buf, i + 1, &arg) : SCAN_V_UNKNOWN;
-	s->line.limit = verb_limit(s, (enum scan_verb)s->verb);
+	w->verb_known = 1;
+	w->verb = i < k ? (uint8_t)scan_verb(w->buf, i + 1, &arg) : SCAN_V_UNKNOWN;
+	w->line.limit = verb_limit(s, (enum scan_verb)w->verb);
 }
 
 /* Adds the raw bytes of p not yet seen to raw[] and updates the verdict. */
 static void peek_raw(struct smtp_sess *s, const uint8_t *p, size_t n)
 {
-	size_t seen = s->raw_n - s->raw_pos, take;
+	struct smtp_work *w = s->wa;
+	size_t seen = w->raw_n - w->raw_pos, take;
 
-	if (s->sig != SCAN_SIG_PENDING || seen >= n)
+	if (w->sig != SCAN_SIG_PENDING || seen >= n)
 		return;
 	take = n - seen;
-	if (take > sizeof(s->raw) - s->raw_n)
-		take = sizeof(s->raw) - s->raw_n;
-	memcpy(s->raw + s->raw_n, p + seen, take);
-	s->raw_n = (uint8_t)(s->raw_n + take);
-	s->sig = (uint8_t)scan_sig_prefix(s->raw, s->raw_n);
-	if (s->sig == SCAN_SIG_PENDING && s->raw_n == sizeof(s->raw))
-		s->sig = SCAN_SIG_NONE;
+	if (take > sizeof(w->raw) - w->raw_n)
+		take = sizeof(w->raw) - w->raw_n;
+	memcpy(w->raw + w->raw_n, p + seen, take);
+	w->raw_n = (uint8_t)(w->raw_n + take);
+	w->sig = (uint8_t)scan_sig_prefix(w->raw, w->raw_n);
+	if (w->sig == SCAN_SIG_PENDING && w->raw_n == sizeof(w->raw))
+		w->sig = SCAN_SIG_NONE;
 }
 
 static void consumed_raw(struct smtp_sess *s, size_t used)
 {
-	if (s->raw_pos < sizeof(s->raw))
-		s->raw_pos = s->raw_pos + used > sizeof(s->raw) ? sizeof(s->raw)
-								: s->raw_pos + (uint32_t)used;
+	struct smtp_work *w = s->wa;
+
+	if (w->raw_pos < sizeof(w->raw))
+		w->raw_pos = (uint8_t)(w->raw_pos + used > sizeof(w->raw) ? sizeof(w->raw)
+									  : w->raw_pos + used);
 }
 
 size_t smtp_greet_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct smtp_out *out)
 {
+	struct smtp_work *w = s->wa;
 	enum scan_line_ev ev;
 	enum scan_sig sig;
 	size_t used = 0;
 
 	(void)out;
 	peek_raw(s, p, n);
-	if (s->sig == SCAN_SIG_NONE) {
+	if (w->sig == SCAN_SIG_NONE) {
 		smtp_q_local(s, SMTP_R_PREGREET);
 		return n;
 	}
-	if (s->sig != SCAN_SIG_PENDING) {
-		nonsmtp(s, (enum scan_sig)s->sig);
+	if (w->sig != SCAN_SIG_PENDING) {
+		nonsmtp(s, (enum scan_sig)w->sig);
 		return n;
 	}
-	ev = scan_line_feed(&s->line, s->cfg->scan, p, n, s->line_buf, &used);
+	ev = scan_line_feed(&w->line, s->cfg->scan, p, n, w->buf, &used);
 	consumed_raw(s, used);
 	if (ev == SCAN_LINE_END) {
-		sig = scan_sig_line(s->line_buf, s->line.kept, s->line.flags);
+		sig = scan_sig_line(w->buf, w->line.kept, w->line.flags);
 		if (sig != SCAN_SIG_NONE && sig != SCAN_SIG_PENDING)
 			nonsmtp(s, sig);
 		else
@@ -487,24 +493,25 @@ size_t smtp_greet_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct 
 size_t smtp_cmd_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct smtp_out *out,
 		      int *wait)
 {
-	struct scan_line *l = &s->line;
+	struct smtp_work *w = s->wa;
+	struct scan_line *l = &w->line;
 	enum scan_line_ev ev;
 	size_t used = 0, feed;
 	enum scan_sig sig;
 
 	if (s->first_line) {
 		peek_raw(s, p, n);
-		if (s->sig != SCAN_SIG_PENDING && s->sig != SCAN_SIG_NONE) {
+		if (w->sig != SCAN_SIG_PENDING && w->sig != SCAN_SIG_NONE) {
 			s->first_line = 0;
-			nonsmtp(s, (enum scan_sig)s->sig);
+			nonsmtp(s, (enum scan_sig)w->sig);
 			return n;
 		}
-		if (s->line_held) {
-			if (s->sig == SCAN_SIG_PENDING) {
+		if (w->line_held) {
+			if (w->sig == SCAN_SIG_PENDING) {
 				*wait = 1;
 				return 0;
 			}
-			process_line(s, out, s->line_buf, l->kept, l->flags);
+			process_line(s, out, w->buf, l->kept, l->flags);
 			smtp_line_begin(s);
 			return 0;
 		}
@@ -523,25 +530,25 @@ size_t smtp_cmd_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct sm
 	 * octets and classifying first (scan_line_feed: any cut, same result).
 	 */
 	feed = n;
-	if (!s->verb_known && !s->overflow) {
+	if (!w->verb_known && !w->overflow) {
 		uint32_t first = min_limit(s) > 18 ? min_limit(s) - 2 : 16;
 
 		if (l->len < first && feed > first - l->len)
 			feed = first - l->len;
 	}
-	ev = scan_line_feed(l, s->cfg->scan, p, feed, s->line_buf, &used);
+	ev = scan_line_feed(l, s->cfg->scan, p, feed, w->buf, &used);
 	if (s->first_line)
 		consumed_raw(s, used);
 	if (ev == SCAN_LINE_MORE) {
-		if (!s->verb_known && !s->overflow)
+		if (!w->verb_known && !w->overflow)
 			classify(s);
 		return used;
 	}
 	if (ev == SCAN_LINE_OVERFLOW) {
-		s->overflow = 1;
+		w->overflow = 1;
 		if (s->first_line) {
 			s->first_line = 0;
-			sig = scan_sig_line(s->line_buf, l->kept, l->flags);
+			sig = scan_sig_line(w->buf, l->kept, l->flags);
 			if (sig != SCAN_SIG_NONE && sig != SCAN_SIG_PENDING) {
 				nonsmtp(s, sig);
 				return used;
@@ -556,15 +563,15 @@ size_t smtp_cmd_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct sm
 		return used;
 	}
 	/* SCAN_LINE_END */
-	if (s->overflow) {
+	if (w->overflow) {
 		smtp_line_begin(s);
 		return used;
 	}
-	if (s->first_line && s->sig == SCAN_SIG_PENDING) {
-		s->line_held = 1; /* wait for the prefix verdict */
+	if (s->first_line && w->sig == SCAN_SIG_PENDING) {
+		w->line_held = 1; /* wait for the prefix verdict */
 		return used;
 	}
-	process_line(s, out, s->line_buf, l->kept, l->flags);
+	process_line(s, out, w->buf, l->kept, l->flags);
 	if (s->state == SMTP_S_CMD)
 		smtp_line_begin(s);
 	return used;

@@ -71,7 +71,7 @@ struct seg {
 
 static void emit(struct seg *g, const uint8_t *p, size_t n)
 {
-	if (!g->s->data.abort)
+	if (!g->s->wa->data.abort)
 		smtp_fwd_span(g->out, p, n);
 }
 
@@ -86,7 +86,7 @@ static void flush_run(struct seg *g, size_t i)
 /* The pending octets before i are not a terminator: they go out as they are. */
 static void resolve(struct seg *g, size_t i)
 {
-	struct smtp_data_st *d = &g->s->data;
+	struct smtp_data_st *d = &g->s->wa->data;
 
 	if (d->held) {
 		emit(g, pend_bytes(d), pend_len(d));
@@ -100,8 +100,8 @@ static void resolve(struct seg *g, size_t i)
 static void line_goes_on(struct seg *g, size_t i)
 {
 	resolve(g, i);
-	g->s->data.st = DS_MID;
-	g->s->data.init = 0;
+	g->s->wa->data.st = DS_MID;
+	g->s->wa->data.init = 0;
 }
 
 /* Inserts static octets before input octet i. */
@@ -114,7 +114,7 @@ static void insert(struct seg *g, size_t i, const char *str, size_t n)
 /* Stops forwarding at input octet i: what was pending is never sent. */
 static void data_abort(struct seg *g, size_t i, enum smtp_reply_id why)
 {
-	struct smtp_data_st *d = &g->s->data;
+	struct smtp_data_st *d = &g->s->wa->data;
 
 	if (d->abort)
 		return;
@@ -134,7 +134,7 @@ static void data_abort(struct seg *g, size_t i, enum smtp_reply_id why)
  */
 static void dot_line(struct seg *g, size_t eol, size_t skip)
 {
-	struct smtp_data_st *d = &g->s->data;
+	struct smtp_data_st *d = &g->s->wa->data;
 
 	if (d->held) {
 		emit(g, pend_bytes(d), d->init ? 1 : 3); /* up to and with the dot */
@@ -150,7 +150,7 @@ static void dot_line(struct seg *g, size_t eol, size_t skip)
 static void bare_eol(struct seg *g, size_t i, int lf)
 {
 	struct smtp_sess *s = g->s;
-	struct smtp_data_st *d = &s->data;
+	struct smtp_data_st *d = &s->wa->data;
 
 	if (s->cfg->data_policy != SMTP_DATA_NORMALIZE) {
 		data_abort(g, i, SMTP_R_DATA_BARE);
@@ -170,7 +170,7 @@ static void bare_eol(struct seg *g, size_t i, int lf)
 /* One more content octet on the line; checks max_data_line. */
 static void content(struct seg *g, size_t i, size_t n)
 {
-	struct smtp_data_st *d = &g->s->data;
+	struct smtp_data_st *d = &g->s->wa->data;
 	uint32_t max = g->s->cfg->max_data_line;
 
 	if (max && !d->abort && d->line + n > max - 2)
@@ -182,7 +182,7 @@ static void content(struct seg *g, size_t i, size_t n)
 static void end_of_data(struct seg *g, size_t i)
 {
 	struct smtp_sess *s = g->s;
-	struct smtp_data_st *d = &s->data;
+	struct smtp_data_st *d = &s->wa->data;
 
 	if (!d->abort) {
 		if (!d->held)
@@ -196,7 +196,8 @@ static void end_of_data(struct seg *g, size_t i)
 	} else {
 		smtp_q_local(s, (enum smtp_reply_id)d->abort);
 	}
-	s->msgs++;
+	if (s->msgs < SMTP_MSGS_MAX)
+		s->msgs++;
 	smtp_txn_reset(s);
 	if (s->state == SMTP_S_DATA) {
 		s->state = SMTP_S_CMD;
@@ -206,14 +207,14 @@ static void end_of_data(struct seg *g, size_t i)
 
 void smtp_data_begin(struct smtp_sess *s)
 {
-	memset(&s->data, 0, sizeof(s->data));
-	s->data.st = DS_BOL;
-	s->data.init = 1;
+	memset(&s->wa->data, 0, sizeof(s->wa->data));
+	s->wa->data.st = DS_BOL;
+	s->wa->data.init = 1;
 }
 
 size_t smtp_data_input(struct smtp_sess *s, const uint8_t *p, size_t n, struct smtp_out *out)
 {
-	struct smtp_data_st *d = &s->data;
+	struct smtp_data_st *d = &s->wa->data;
 	struct seg g = { s, out, p, 0 };
 	uint64_t lim = SIZE_MAX;
 	size_t i = 0, j, stop;

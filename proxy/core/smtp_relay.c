@@ -51,14 +51,14 @@ static void apply_reply(struct smtp_sess *s, const struct smtp_slot *sl, int cod
 
 	switch (sl->what) {
 	case SMTP_FV_MAIL:
-		if (!ok && sl->gen == s->gen) {
+		if (!ok && sl->gen == s->wa->gen) {
 			s->mail_fwd = 0;
-			s->rcpt_fwd = 0;
+			s->wa->rcpt_fwd = 0;
 		}
 		break;
 	case SMTP_FV_RCPT:
-		if (ok && sl->gen == s->gen)
-			s->rcpt_ok++;
+		if (ok && sl->gen == s->wa->gen)
+			s->wa->rcpt_ok++;
 		break;
 	case SMTP_FV_DATA:
 		s->paused = 0;
@@ -104,11 +104,11 @@ int smtp_backend_reply(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t
 		memcpy(out->buf + out->len, p, n);
 		out->len += n;
 	}
-	s->q_head = (uint8_t)((s->q_head + 1) % SMTP_QUEUE_SLOTS);
-	s->q_n--;
-	s->t_active = now;
+	s->wa->q_head = (uint8_t)((s->wa->q_head + 1) % SMTP_QUEUE_SLOTS);
+	s->wa->q_n--;
+	s->t_active = (uint32_t)now;
 	apply_reply(s, &sl, code);
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 	return 0;
 }
 
@@ -116,9 +116,9 @@ int smtp_backend_reply(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t
 static void backend_gone(struct smtp_sess *s, struct smtp_out *out)
 {
 	struct smtp_slot keep[SMTP_QUEUE_SLOTS], *sl;
-	unsigned i, k = 0, closed = 0, dot = 0, any = 0;
+	unsigned i, k = 0, closed = 0, dot = 0, any = 0, n = s->wa ? s->wa->q_n : 0;
 
-	for (i = 0; i < s->q_n && !closed; i++) {
+	for (i = 0; i < n && !closed; i++) {
 		sl = smtp_q_at(s, i);
 		if (sl->kind == SMTP_SLOT_SWALLOW)
 			continue;
@@ -142,13 +142,14 @@ static void backend_gone(struct smtp_sess *s, struct smtp_out *out)
 	}
 	for (i = 0; i < k; i++)
 		*smtp_q_at(s, i) = keep[i];
-	s->q_n = (uint8_t)k;
+	if (s->wa)
+		s->wa->q_n = (uint8_t)k;
 	smtp_unrelay(s);
 	if (closed) {
 		s->state = SMTP_S_CLOSING;
 	} else if (s->state == SMTP_S_DATA) {
-		if (!s->data.abort)
-			s->data.abort = SMTP_R_DATA_GONE;
+		if (!s->wa->data.abort)
+			s->wa->data.abort = SMTP_R_DATA_GONE;
 	} else if (!any && s->state != SMTP_S_CLOSING) {
 		smtp_q_local(s, SMTP_R_GONE);
 	}
@@ -161,27 +162,27 @@ void smtp_backend_event(struct smtp_sess *s, enum smtp_backend_ev ev, uint64_t n
 			struct smtp_out *out)
 {
 	struct smtp_slot *sl;
-	unsigned i;
+	unsigned i, n = s->wa ? s->wa->q_n : 0;
 
 	if (s->state == SMTP_S_CLOSED)
 		goto done;
-	s->t_active = now;
+	s->t_active = (uint32_t)now;
 	switch (ev) {
 	case SMTP_BACKEND_READY:
 		break;
 	case SMTP_BACKEND_NONE:
 	case SMTP_BACKEND_BUSY:
 		/* the answer to the command that asked for the relay */
-		for (i = 0; i < s->q_n; i++)
+		for (i = 0; i < n; i++)
 			if (smtp_q_at(s, i)->kind != SMTP_SLOT_LOCAL)
 				break;
 		s->relayed = 0;
-		if (i < s->q_n) {
+		if (i < n) {
 			sl = smtp_q_at(s, i);
 			sl->kind = SMTP_SLOT_LOCAL;
 			sl->what = ev == SMTP_BACKEND_NONE ? SMTP_R_NO_BACKEND : SMTP_R_BUSY;
 			sl->close = SMTP_CLOSE_BACKEND;
-			s->q_n = (uint8_t)(i + 1);
+			s->wa->q_n = (uint8_t)(i + 1);
 			s->state = SMTP_S_CLOSING;
 		} else {
 			smtp_force_close(s, out,
@@ -194,5 +195,5 @@ void smtp_backend_event(struct smtp_sess *s, enum smtp_backend_ev ev, uint64_t n
 		break;
 	}
 done:
-	smtp_finish(s, out);
+	smtp_finish(s, now, out);
 }

@@ -18,11 +18,14 @@ struct txt {
 struct drv {
 	struct smtp_sess s;
 	struct smtp_cfg cfg;
-	uint8_t line[SCAN_LINE_MAX_AUTH];
-	uint8_t line2[SCAN_LINE_MAX_AUTH]; /* lend mode: the two buffers alternate */
-	int lend;                          /* lend mode: 1 eager, 2 only on SMTP_ACT_NEED_LINE */
-	uint8_t *lent;                     /* the buffer lent now, or NULL */
-	unsigned lends;                    /* how many times a buffer was lent */
+	_Alignas(struct smtp_work) uint8_t line[SMTP_WORK_SIZE(SCAN_LINE_MAX_AUTH)];
+	/* lend mode: the two work areas alternate */
+	_Alignas(struct smtp_work) uint8_t line2[SMTP_WORK_SIZE(SCAN_LINE_MAX_AUTH)];
+	int lend;       /* lend mode: 1 eager, 2 only on SMTP_ACT_NEED_WORK */
+	uint8_t *lent;  /* the area lent now, or NULL */
+	unsigned lends; /* how many times an area was lent */
+	uint8_t helo[SMTP_HELO_MAX]; /* the caller's copy (SMTP_ACT_HELO) */
+	size_t helo_len;
 	uint8_t pend[64 * 1024];
 	size_t pn;
 	uint64_t now;
@@ -74,7 +77,7 @@ static void fail(struct drv *d, const char *why)
 }
 
 /*
- * Lend mode (smtp.h, line buffers): a fresh buffer, alternating between two
+ * Lend mode (smtp.h, work areas): a fresh area, alternating between two
  * and filled with garbage, is lent whenever the session has none, so a core
  * that relied on bytes from an earlier lending, or on the pointer, fails.
  */
@@ -87,23 +90,36 @@ static void lend(struct drv *d)
 	b = d->lends++ & 1 ? d->line2 : d->line;
 	for (size_t i = 0; i < sizeof(d->line); i++)
 		b[i] = (uint8_t)(0xa5 ^ (i * 31) ^ d->lends);
-	smtp_line_lend(&d->s, b, sizeof(d->line));
+	smtp_work_lend(&d->s, b, sizeof(d->line));
 	d->lent = b;
 }
 
-/* After a call in lend mode: take the buffer back unless it is busy. */
+/*
+ * After every call: keep the EHLO/HELO argument the core handed over (it
+ * points into the area, which may be taken back next); then, in lend mode,
+ * take the area back unless it is busy.
+ */
 static void unlend(struct drv *d)
 {
+	const struct smtp_out *o = &d->out;
+
+	if (o->actions & SMTP_ACT_HELO) {
+		if (o->helo_len > sizeof(d->helo) || (o->helo_len && o->helo == NULL))
+			fail(d, "bad SMTP_ACT_HELO");
+		else if (o->helo_len)
+			memcpy(d->helo, o->helo, o->helo_len);
+		d->helo_len = o->helo_len <= sizeof(d->helo) ? o->helo_len : 0;
+	}
 	if (!d->lend)
 		return;
 	if (d->lent == NULL) {
-		if (smtp_line_busy(&d->s))
-			fail(d, "busy without a buffer");
+		if (smtp_work_busy(&d->s))
+			fail(d, "busy without an area");
 		return;
 	}
-	if (smtp_line_busy(&d->s))
+	if (smtp_work_busy(&d->s))
 		return;
-	smtp_line_lend(&d->s, NULL, 0);
+	smtp_work_lend(&d->s, NULL, 0);
 	d->lent = NULL;
 }
 
@@ -127,7 +143,7 @@ static void collect(struct drv *d)
 		txt_str(&d->act, "DATA_END ");
 	if (a & SMTP_ACT_RELAY) {
 		snprintf(tmp, sizeof(tmp), "RELAY(%s:%.*s) ", o->relay_ehlo ? "ehlo" : "helo",
-			 (int)o->relay_helo_len, (const char *)o->relay_helo);
+			 (int)d->helo_len, (const char *)d->helo);
 		txt_str(&d->act, tmp);
 	}
 	if (a & SMTP_ACT_STARTTLS)
@@ -172,9 +188,9 @@ static void pump(struct drv *d)
 		r = smtp_input(&d->s, d->pend, d->pn, d->now, &d->out);
 		a = d->out.actions;
 		unlend(d);
-		if (a & SMTP_ACT_NEED_LINE) {
+		if (a & SMTP_ACT_NEED_WORK) {
 			if (d->lend != 2 || d->lent != NULL)
-				fail(d, "NEED_LINE with a buffer lent");
+				fail(d, "NEED_WORK with an area lent");
 			else
 				lend(d);
 			a |= SMTP_ACT_MORE; /* call again, now with a buffer */

@@ -8,10 +8,10 @@
  * out). Every script is run with its client bytes fed whole, byte by byte,
  * and cut in two at every position (all client steps at once), with every
  * scanner level; every run must give the same transcripts, equal to the
- * expected ones. Each of those runs is repeated with the line buffer lent
+ * expected ones. Each of those runs is repeated with the work area lent
  * per call (smtp.h): a fresh one full of garbage before every call that
  * finds none lent, taken back after every call that leaves it idle; and
- * lent only after SMTP_ACT_NEED_LINE.
+ * lent only after SMTP_ACT_NEED_WORK.
  */
 #ifndef BULWARK_TEST_SMTP_DRV_H
 #define BULWARK_TEST_SMTP_DRV_H
