@@ -45,17 +45,17 @@ static inline int tcp_key_eq(const struct tcp_key *a, const struct tcp_key *b)
 
 /* ---- Flow hash table (tcp_ftab.c) ---------------------------------------- */
 
-/* Open addressing, linear probing, backward-shift deletion. Slots hold an
- * index + 1 into an array of objects starting with struct tcp_key. The
- * capacity is at least twice the number of objects, so probes stay short
- * and an insert always finds room. */
-struct tcp_fslot {
-	uint32_t hash;
-	uint32_t idx1; /* 0 = empty */
-};
+/* Open addressing, linear probing, backward-shift deletion. A slot is one
+ * 32-bit word: the object's index + 1 (0 = empty) in the low TCP_FTAB_IDX_BITS
+ * bits, the top bits of its hash above them (a tag that settles most probes
+ * without reading the object). Objects start with struct tcp_key, at most
+ * 2^24 of them. The capacity is at least twice the number of objects, so
+ * probes stay short and an insert always finds room. */
+#define TCP_FTAB_IDX_BITS 25
+#define TCP_FTAB_IDX_MASK ((1u << TCP_FTAB_IDX_BITS) - 1)
 
 struct tcp_ftab {
-	struct tcp_fslot *slot;
+	uint32_t *slot;
 	uint32_t mask;
 	uint32_t stride;
 	const uint8_t *base;

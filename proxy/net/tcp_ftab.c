@@ -1,5 +1,11 @@
 /*
  * tcp_ftab.c — fixed-capacity flow hash table (open addressing).
+ *
+ * Why one word per slot: the table is sized for twice the objects, so its
+ * slots cost more than anything else per idle flow; the full hash is not
+ * kept. A probe compares the 7-bit tag first (1 in 128 mismatching entries
+ * costs a key comparison); backward-shift deletion, which needs each
+ * moved entry's home slot, recomputes the hash from the object's key.
  */
 #include <string.h>
 
@@ -17,7 +23,7 @@ static uint32_t ftab_slots(uint32_t objects)
 
 size_t tcp_ftab_mem(uint32_t objects)
 {
-	return (size_t)ftab_slots(objects) * sizeof(struct tcp_fslot);
+	return (size_t)ftab_slots(objects) * sizeof(uint32_t);
 }
 
 void tcp_ftab_init(struct tcp_ftab *t, void *mem, uint32_t objects, const void *base,
@@ -41,15 +47,21 @@ static const struct tcp_key *key_of(const struct tcp_ftab *t, uint32_t idx)
 	return (const struct tcp_key *)(t->base + (size_t)idx * t->stride);
 }
 
+/* The tag bits of hash h, in place in a slot word. */
+static uint32_t tag_of(uint32_t h)
+{
+	return h & ~TCP_FTAB_IDX_MASK;
+}
+
 int64_t tcp_ftab_find(const struct tcp_ftab *t, const struct tcp_key *k, uint32_t h)
 {
 	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
-		const struct tcp_fslot *s = &t->slot[i];
+		uint32_t s = t->slot[i], idx1 = s & TCP_FTAB_IDX_MASK;
 
-		if (s->idx1 == 0)
+		if (idx1 == 0)
 			return -1;
-		if (s->hash == h && tcp_key_eq(key_of(t, s->idx1 - 1), k))
-			return s->idx1 - 1;
+		if ((s & ~TCP_FTAB_IDX_MASK) == tag_of(h) && tcp_key_eq(key_of(t, idx1 - 1), k))
+			return idx1 - 1;
 	}
 }
 
@@ -57,18 +69,17 @@ void tcp_ftab_add(struct tcp_ftab *t, uint32_t h, uint32_t idx)
 {
 	uint32_t i = h & t->mask;
 
-	while (t->slot[i].idx1 != 0)
+	while (t->slot[i] != 0)
 		i = (i + 1) & t->mask;
-	t->slot[i].hash = h;
-	t->slot[i].idx1 = idx + 1;
+	t->slot[i] = tag_of(h) | (idx + 1);
 }
 
 void tcp_ftab_del(struct tcp_ftab *t, uint32_t h, uint32_t idx)
 {
 	uint32_t i = h & t->mask;
 
-	while (t->slot[i].idx1 != idx + 1) {
-		if (t->slot[i].idx1 == 0)
+	while ((t->slot[i] & TCP_FTAB_IDX_MASK) != idx + 1) {
+		if (t->slot[i] == 0)
 			return;
 		i = (i + 1) & t->mask;
 	}
@@ -76,14 +87,15 @@ void tcp_ftab_del(struct tcp_ftab *t, uint32_t h, uint32_t idx)
 	for (;;) {
 		uint32_t j = i;
 
-		t->slot[i].idx1 = 0;
+		t->slot[i] = 0;
 		for (;;) {
-			uint32_t home;
+			uint32_t home, idx1;
 
 			j = (j + 1) & t->mask;
-			if (t->slot[j].idx1 == 0)
+			idx1 = t->slot[j] & TCP_FTAB_IDX_MASK;
+			if (idx1 == 0)
 				return;
-			home = t->slot[j].hash & t->mask;
+			home = tcp_ftab_hash(t, key_of(t, idx1 - 1)) & t->mask;
 			/* Move j into the hole at i unless its home lies in (i, j]. */
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;
