@@ -182,7 +182,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->ovf = mem + off, off += sz_ovf;
 	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
 	sess_helo_init(&w->helo, mem + off, w->n_sess), off += sz_helo;
-	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now)) != 0) {
+	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) != 0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
 		return rc;
 	}

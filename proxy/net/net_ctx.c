@@ -175,7 +175,7 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 	ctx->tws = (struct tcp_tw *)(mem + o_tws);
 	tcp_ftab_init(&ctx->twtab, mem + o_twtab, cfg->max_tw ? cfg->max_tw : 1, ctx->tws,
 		      sizeof(struct tcp_tw), ctx->hkey);
-	wheel_init(&ctx->wheel, mem + o_wheel, WHEEL_SLOTS, WHEEL_TICK_MS, now);
+	wheel_init(&ctx->wheel, mem + o_wheel, WHEEL_SLOTS, WHEEL_TICK_MS, now, mem);
 	ctx->arp = (struct net_arp *)(mem + o_arp);
 	ctx->arp_mask = arp_n - 1;
 #ifdef NET_ASAN

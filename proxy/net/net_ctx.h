@@ -35,7 +35,7 @@ struct net_ctx {
 
 	/* established-or-closing flows */
 	struct tcp_conn *conns;
-	struct wheel_timer *doomed; /* reap list, linked through tm.next */
+	uint32_t doomed; /* reap list: conn index + 1, linked through tm.next */
 	uint32_t buf_wait;          /* index + 1 of the first buffer waiter */
 	uint32_t *conn_free;
 	uint32_t conn_nfree;

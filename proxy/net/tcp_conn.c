@@ -138,19 +138,17 @@ void tcp_conn_release(struct net_ctx *ctx, struct tcp_conn *c)
 	c->state = TCP_CLOSED;
 	c->flags |= TCP_CF_DOOMED | TCP_CF_APP_GONE;
 	wheel_cancel(&ctx->wheel, &c->tm);
-	c->tm.next = ctx->doomed;
-	ctx->doomed = &c->tm;
+	c->tm.next = ctx->doomed; /* the owner's while not armed */
+	ctx->doomed = (uint32_t)(c - ctx->conns) + 1;
 }
 
 void tcp_reap(struct net_ctx *ctx)
 {
-	while (ctx->doomed != NULL) {
-		struct wheel_timer *t = ctx->doomed;
-		struct tcp_conn *c =
-		    (struct tcp_conn *)(void *)((uint8_t *)t - offsetof(struct tcp_conn, tm));
+	while (ctx->doomed != 0) {
+		struct tcp_conn *c = &ctx->conns[ctx->doomed - 1];
 
-		ctx->doomed = t->next;
-		t->next = NULL;
+		ctx->doomed = c->tm.next;
+		c->tm.next = 0;
 		tcp_conn_free(ctx, c);
 	}
 }
@@ -328,5 +326,5 @@ size_t net_conn_footprint(const struct net_ctx *ctx)
 	/* flow object (with its embedded timer node) + table slots + free
 	 * stack entry; the wheel's slot array is shared by all timers. */
 	return sizeof(struct tcp_conn) + tcp_ftab_mem(n) / n + sizeof(uint32_t) +
-	       ((size_t)(ctx->wheel.mask + 1) * sizeof(void *) + n - 1) / n;
+	       (wheel_mem_size(ctx->wheel.mask + 1) + n - 1) / n;
 }

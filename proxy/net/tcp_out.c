@@ -195,7 +195,7 @@ void tcp_conn_rearm(struct net_ctx *ctx, struct tcp_conn *c, uint64_t now)
 	}
 	if (best < 0)
 		best = 0;
-	if (!wheel_armed(&c->tm) || c->tm.expire != now + (uint64_t)best)
+	if (!wheel_armed(&c->tm) || c->tm.expire != (uint32_t)(now + (uint64_t)best))
 		wheel_arm(&ctx->wheel, &c->tm, now + (uint64_t)best);
 }
 

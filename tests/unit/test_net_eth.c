@@ -44,18 +44,25 @@ static void tw_fire(struct wheel_timer *t, void *arg, uint64_t now)
 		wheel_arm(g_w, t, now + 5);
 }
 
+/* The wheel's memory and every timer in one block (wheel.h: base). */
+static struct {
+	uint64_t mem[4096 / 2 + 64 + 1];
+	struct tw_rec r[6];
+	struct tw_rec many[2000];
+} tw_blk;
+
 static void test_wheel(void)
 {
-	static void *mem[4096 + 64];
+	uint64_t *mem = tw_blk.mem;
 	struct wheel w;
-	struct tw_rec r[6];
+	struct tw_rec *r = tw_blk.r;
 	uint64_t now = 5000;
 
-	memset(mem, 0, sizeof(mem));
-	memset(r, 0, sizeof(r));
-	CHECK(wheel_mem_size(4096) <= sizeof(mem));
-	CHECK_EQ(wheel_init(&w, mem, 100, 1, now), -EINVAL);
-	CHECK_EQ(wheel_init(&w, mem, 4096, 1, now), 0);
+	memset(&tw_blk, 0, sizeof(tw_blk));
+	CHECK(wheel_mem_size(4096) <= sizeof(tw_blk.mem));
+	CHECK_EQ(sizeof(struct wheel_timer), 12);
+	CHECK_EQ(wheel_init(&w, mem, 100, 1, now, &tw_blk), -EINVAL);
+	CHECK_EQ(wheel_init(&w, mem, 4096, 1, now, &tw_blk), 0);
 	g_w = &w;
 	CHECK_EQ(wheel_next(&w, now), UINT64_MAX);
 	wheel_arm(&w, &r[0].t, 5010);
@@ -95,10 +102,9 @@ static void test_wheel(void)
 
 	/* Many timers: each fires exactly at its time. */
 	{
-		static struct tw_rec many[2000];
+		struct tw_rec *many = tw_blk.many;
 		int bad = 0;
 
-		memset(many, 0, sizeof(many));
 		for (int i = 0; i < 2000; i++)
 			wheel_arm(&w, &many[i].t, 15000 + 1 + (uint64_t)(i * 7919) % 20000);
 		for (int i = 0; i < 2000; i += 3)
@@ -122,6 +128,16 @@ static void test_wheel(void)
 		CHECK_EQ(bad, 0);
 		CHECK_EQ(w.armed, 0);
 	}
+	/* Past the horizon (32-bit expiries): fires at the horizon instead. */
+	wheel_expire(&w, 40000, tw_fire, NULL);
+	r[0].n = 0;
+	wheel_arm(&w, &r[0].t, 40000 + (3ull << 30));
+	CHECK_EQ(wheel_next(&w, 40000), 40001 + WHEEL_HORIZON_MS);
+	wheel_expire(&w, 40000 + WHEEL_HORIZON_MS, tw_fire, NULL);
+	CHECK_EQ(r[0].n, 0);
+	wheel_expire(&w, 40001 + WHEEL_HORIZON_MS, tw_fire, NULL);
+	CHECK_EQ(r[0].n, 1);
+	CHECK_EQ(w.armed, 0);
 }
 
 /* ---- ARP ------------------------------------------------------------------ */
