@@ -117,6 +117,9 @@ void net_cookie_rotate(struct net_cookie_secret *s, const uint64_t key[2]);
  * share and timer share (buffers are taken only while data is pending). */
 size_t net_conn_footprint(const struct net_ctx *ctx);
 
+/* sizeof(struct tcp_conn), the flow object alone. */
+size_t net_conn_size(void);
+
 /* TCP state of c as a name ("ESTABLISHED", ...). */
 const char *net_conn_state(const struct tcp_conn *c);
 

@@ -100,7 +100,7 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 			   const char **why)
 {
 	struct net_ctx *ctx;
-	size_t o_conns, o_cfree, o_ftab, o_syns, o_sfree, o_stab, o_tws, o_twtab, o_wheel, o_arp,
+	size_t o_conns, o_ftab, o_syns, o_sfree, o_stab, o_tws, o_twtab, o_wheel, o_arp,
 	    total;
 	uint32_t arp_n = 1;
 	char name[RTE_MEMPOOL_NAMESIZE];
@@ -142,8 +142,7 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 
 	/* One block for every fixed table. */
 	o_conns = 0;
-	o_cfree = o_conns + up64((size_t)cfg->max_conns * sizeof(struct tcp_conn));
-	o_ftab = o_cfree + up64((size_t)cfg->max_conns * sizeof(uint32_t));
+	o_ftab = o_conns + up64((size_t)cfg->max_conns * sizeof(struct tcp_conn));
 	o_syns = o_ftab + up64(tcp_ftab_mem(cfg->max_conns));
 	o_sfree = o_syns + up64((size_t)cfg->max_halfopen * sizeof(struct tcp_syn));
 	o_stab = o_sfree + up64((size_t)cfg->max_halfopen * sizeof(uint32_t));
@@ -159,10 +158,6 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 	}
 	ctx->mem = mem;
 	ctx->conns = (struct tcp_conn *)(mem + o_conns);
-	ctx->conn_free = (uint32_t *)(mem + o_cfree);
-	for (uint32_t i = 0; i < cfg->max_conns; i++)
-		ctx->conn_free[i] = cfg->max_conns - 1 - i;
-	ctx->conn_nfree = cfg->max_conns;
 	tcp_ftab_init(&ctx->ftab, mem + o_ftab, cfg->max_conns, ctx->conns, sizeof(struct tcp_conn),
 		      ctx->hkey);
 	ctx->syns = (struct tcp_syn *)(mem + o_syns);
@@ -178,9 +173,9 @@ struct net_ctx *net_create(const struct net_cfg *cfg, const struct net_ops *ops,
 	wheel_init(&ctx->wheel, mem + o_wheel, WHEEL_SLOTS, WHEEL_TICK_MS, now, mem);
 	ctx->arp = (struct net_arp *)(mem + o_arp);
 	ctx->arp_mask = arp_n - 1;
-#ifdef NET_ASAN
-	NET_POISON(ctx->conns, (size_t)cfg->max_conns * sizeof(struct tcp_conn));
-#endif
+	ctx->conn_free1 = 0;
+	for (uint32_t i = cfg->max_conns; i-- > 0;) /* conns[0] is taken first */
+		tcp_conn_poison_free(ctx, &ctx->conns[i]);
 
 	snprintf(name, sizeof(name), "nb_%s", cfg->name);
 	ctx->bufs = rte_mempool_create(name, cfg->n_bufs, sizeof(struct tcp_buf) + cfg->buf_size, 0,

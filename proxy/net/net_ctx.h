@@ -37,8 +37,7 @@ struct net_ctx {
 	struct tcp_conn *conns;
 	uint32_t doomed; /* reap list: conn index + 1, linked through tm.next */
 	uint32_t buf_wait;          /* index + 1 of the first buffer waiter */
-	uint32_t *conn_free;
-	uint32_t conn_nfree;
+	uint32_t conn_free1; /* first free flow: index + 1 (tcp_conn.c) */
 	struct tcp_ftab ftab;
 
 	/* half-open */

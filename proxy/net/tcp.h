@@ -139,7 +139,10 @@ struct tcp_conn {
 	uint32_t ts_recent;
 	uint32_t srtt8, rttvar4, rto; /* ms; srtt8 = 0: no sample yet */
 	uint32_t rtt_seq, rtt_at;
-	uint32_t rtx_at, linger_at; /* ms32 deadlines, see flags */
+	union { /* ms32 deadlines; never both: the linger starts with all acked */
+		uint32_t rtx_at;    /* TCP_CF_RTX_ON (retransmission or persist) */
+		uint32_t linger_at; /* TCP_CF_LINGER (FIN_WAIT_2) */
+	};
 	uint32_t wait_next;         /* index + 1 of the next buffer waiter */
 	struct wheel_timer tm;
 	struct tcp_buf *rbuf, *sbuf;
@@ -249,6 +252,8 @@ void tcp_rtt_sample(struct net_ctx *ctx, struct tcp_conn *c, uint32_t rtt);
 struct tcp_conn *tcp_conn_alloc(struct net_ctx *ctx);
 /* Removes c from the flow table, releases its buffers and timer. */
 void tcp_conn_free(struct net_ctx *ctx, struct tcp_conn *c);
+/* Puts c (cleared of every resource) on the free list, poisoned. */
+void tcp_conn_poison_free(struct net_ctx *ctx, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_find(struct net_ctx *ctx, const struct tcp_key *k);
 void tcp_conn_insert(struct net_ctx *ctx, struct tcp_conn *c);
 struct tcp_buf *tcp_buf_get(struct net_ctx *ctx);

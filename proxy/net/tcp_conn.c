@@ -3,6 +3,7 @@
  * makes on a connection (send, resume, close, abort).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_mempool.h>
@@ -13,19 +14,35 @@
 
 /* The memory budget of an idle session (<= 256 bytes with its table and
  * timer share) starts here. */
-_Static_assert(sizeof(struct tcp_conn) <= 160, "struct tcp_conn grew past 160 bytes");
+_Static_assert(sizeof(struct tcp_conn) <= 144, "struct tcp_conn grew past 144 bytes");
 
 /* ---- Pool and table ---------------------------------------------------- */
+
+/*
+ * Free flows form a list through their timer's next word (a free flow's
+ * timer is not armed, so the word is the owner's: wheel.h), pushed and
+ * popped at ctx->conn_free1; everything else of a free flow is poisoned.
+ */
+void tcp_conn_poison_free(struct net_ctx *ctx, struct tcp_conn *c)
+{
+	size_t at = offsetof(struct tcp_conn, tm) + offsetof(struct wheel_timer, next);
+
+	c->tm.next = ctx->conn_free1;
+	ctx->conn_free1 = (uint32_t)(c - ctx->conns) + 1;
+	NET_POISON(c, at);
+	NET_POISON((uint8_t *)c + at + sizeof(uint32_t), sizeof(*c) - at - sizeof(uint32_t));
+}
 
 struct tcp_conn *tcp_conn_alloc(struct net_ctx *ctx)
 {
 	struct tcp_conn *c;
 
-	if (ctx->conn_nfree == 0) {
+	if (ctx->conn_free1 == 0) {
 		ctx->st.tcp_conn_full++;
 		return NULL;
 	}
-	c = &ctx->conns[ctx->conn_free[--ctx->conn_nfree]];
+	c = &ctx->conns[ctx->conn_free1 - 1];
+	ctx->conn_free1 = c->tm.next;
 	NET_UNPOISON(c, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	ctx->st.conns++;
@@ -96,8 +113,7 @@ void tcp_conn_free(struct net_ctx *ctx, struct tcp_conn *c)
 	if (c->sbuf != NULL)
 		tcp_buf_put(ctx, c->sbuf);
 	c->state = TCP_CLOSED;
-	NET_POISON(c, sizeof(*c));
-	ctx->conn_free[ctx->conn_nfree++] = idx;
+	tcp_conn_poison_free(ctx, c);
 	ctx->st.conns--;
 }
 
@@ -319,12 +335,18 @@ const char *net_conn_state(const struct tcp_conn *c)
 	return c->state < sizeof(names) / sizeof(names[0]) ? names[c->state] : "?";
 }
 
+size_t net_conn_size(void)
+{
+	return sizeof(struct tcp_conn);
+}
+
 size_t net_conn_footprint(const struct net_ctx *ctx)
 {
 	uint32_t n = ctx->cfg.max_conns;
 
-	/* flow object (with its embedded timer node) + table slots + free
-	 * stack entry; the wheel's slot array is shared by all timers. */
-	return sizeof(struct tcp_conn) + tcp_ftab_mem(n) / n + sizeof(uint32_t) +
+	/* flow object (with its embedded timer node, which also links it
+	 * while free) + table slots; the wheel's slots are shared by all
+	 * timers. */
+	return sizeof(struct tcp_conn) + tcp_ftab_mem(n) / n +
 	       (wheel_mem_size(ctx->wheel.mask + 1) + n - 1) / n;
 }

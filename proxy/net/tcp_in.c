@@ -178,6 +178,9 @@ static void ack_in(struct net_ctx *ctx, struct tcp_conn *c, const struct tcp_seg
 		 * linger starts now and also bounds FIN_WAIT_2 (RFC 9293
 		 * §3.6 leaves its length to the implementation). */
 		c->state = TCP_FIN_WAIT_2;
+		/* nothing is left to retransmit or probe: the timer is the
+		 * linger's alone (rtx_at and linger_at share a word) */
+		c->flags &= (uint16_t) ~(TCP_CF_RTX_ON | TCP_CF_PERSIST);
 		c->flags |= TCP_CF_LINGER;
 		c->linger_at = (uint32_t)now + ctx->cfg.linger_ms;
 		break;
