@@ -629,7 +629,7 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	const struct net_stats *ns = net_stats(w->port[0].net);
 	uint32_t started = 0, t_start = bj_ms(b), idle = 0;
 	uint64_t base_err;
-	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_free, sess_wheel, sess_ovf, sess_helo,
+	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_wheel, sess_ovf, sess_helo,
 	    per_sess, total, held;
 	size_t line_res, ovf_res, helo_res;
 	uint32_t lines_used, ovf_used, helo_objs = 0;
@@ -662,8 +662,8 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 		idle += b->fl[s].phase == PH_IDLE;
 
 	conn_fp = net_conn_footprint(w->port[0].net);
-	/* struct sess keeps 4 bytes at its end for the relay's 32-bit field */
-	sess_obj = sizeof(struct sess);
+	/* struct sess as budgeted: with the relay's 32-bit field (sess.h) */
+	sess_obj = RTE_MAX(sizeof(struct sess), (size_t)SESS_BYTES);
 	/* pooled pieces count as in use (each with its free-stack entry), not
 	 * as reserved: an idle session holds no work area, no parking buffer,
 	 * and one slab object for its EHLO argument */
@@ -678,9 +678,8 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	sess_helo = (sess_helo_in_use(&w->helo) + N - 1) / N;
 	helo_res = (sess_helo_mem(N) + N - 1) / N;
 	sess_lq = sizeof(uint32_t); /* the wait FIFO has a slot per session */
-	sess_free = sizeof(uint32_t);
 	sess_wheel = (wheel_mem_size(SESS_WHEEL_SLOTS) + N - 1) / N;
-	per_sess = sess_obj + sess_line + sess_helo + sess_lq + sess_free + sess_wheel + sess_ovf;
+	per_sess = sess_obj + sess_line + sess_helo + sess_lq + sess_wheel + sess_ovf;
 	total = conn_fp + per_sess;
 	held = total - sess_line - sess_ovf - sess_helo + line_res + ovf_res + helo_res;
 
@@ -691,14 +690,15 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	printf(
 	    "  errors: %lu (wrong reply, RST or timeout)\n",
 	    (unsigned long)(b->c.oc[OC_WRONG] + b->c.oc[OC_RST] + b->c.oc[OC_TIMEOUT] - base_err));
-	printf("  net (net_conn_footprint): %zu B = struct tcp_conn + flow table share + "
-	       "free-stack entry + wheel share\n",
-	       conn_fp);
-	printf("  sess: %zu B = struct sess %zu + work areas in use %zu (%u of %u lent) + "
-	       "EHLO slab in use %zu (%u objects) + work-wait FIFO entry %zu + free-stack entry %zu "
-	       "+ wheel share %zu + parking in use %zu (%u of %u)\n",
-	       per_sess, sess_obj, sess_line, lines_used, w->n_lbuf, sess_helo, helo_objs, sess_lq,
-	       sess_free, sess_wheel, sess_ovf, ovf_used, w->n_ovf);
+	printf("  net (net_conn_footprint): %zu B = struct tcp_conn %zu + flow table share + "
+	       "wheel share\n",
+	       conn_fp, net_conn_size());
+	printf("  sess: %zu B = struct sess %zu (sizeof %zu, budget SESS_BYTES with the relay's "
+	       "field) + work areas in use %zu (%u of %u lent) + EHLO slab in use %zu (%u "
+	       "objects) + work-wait FIFO entry %zu + wheel share %zu + parking in use %zu (%u of "
+	       "%u)\n",
+	       per_sess, sess_obj, sizeof(struct sess), sess_line, lines_used, w->n_lbuf,
+	       sess_helo, helo_objs, sess_lq, sess_wheel, sess_ovf, ovf_used, w->n_ovf);
 	printf("  bytes per idle session: %zu (net %zu + sess %zu)\n", total, conn_fp, per_sess);
 	printf("  reserved for limits.sessions = %u (work areas: limits.line_buffers = %u, %zu B "
 	       "per session; parking %zu B; EHLO slab %zu B): %.1f MiB, i.e. %.0f B per idle "

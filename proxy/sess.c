@@ -49,7 +49,13 @@
 /* Free sessions, work areas, parking buffers and slab objects are poisoned
  * for ASan (it does not see inside DPDK memory otherwise): net_asan.h. */
 
-_Static_assert(sizeof(struct sess) <= 88, "struct sess outgrew the idle-session budget");
+_Static_assert(sizeof(struct sess) <= SESS_BYTES, "struct sess outgrew SESS_BYTES");
+_Static_assert(CFG_PORTS_MAX <= 8, "struct sess.port has 3 bits");
+
+struct wport *sess_wport(struct worker *w, const struct sess *se)
+{
+	return &w->port[se->port];
+}
 
 #define SESS_F_CLOSE 0x01u /* close once the parked replies are out */
 #define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
@@ -69,9 +75,12 @@ uint32_t sess_ovf_count(uint32_t n_sess)
 
 void sess_pool_init(struct worker *w)
 {
-	w->nfree = 0;
+	/* free slots form a list through their (unarmed) timer's next word,
+	 * sess[0] first */
+	w->free1 = 0;
 	for (uint32_t i = w->n_sess; i-- > 0;) {
-		w->free[w->nfree++] = i;
+		w->sess[i].tm.next = w->free1;
+		w->free1 = i + 1;
 		NET_POISON(&w->sess[i].s, sizeof(w->sess[i].s));
 	}
 	w->lbuf_nfree = 0;
@@ -177,9 +186,10 @@ static struct sess *sess_get(struct worker *w)
 {
 	struct sess *se;
 
-	if (w->nfree == 0)
+	if (w->free1 == 0)
 		return NULL;
-	se = &w->sess[w->free[--w->nfree]];
+	se = &w->sess[w->free1 - 1];
+	w->free1 = se->tm.next;
 	NET_UNPOISON(&se->s, sizeof(se->s));
 	memset(&se->tm, 0, sizeof(se->tm));
 	se->c = NULL;
@@ -207,7 +217,8 @@ static void sess_put(struct worker *w, struct sess *se)
 	se->used = 0;
 	NET_POISON(&se->s, sizeof(se->s));
 	w->live--;
-	w->free[w->nfree++] = (uint32_t)(se - w->sess);
+	se->tm.next = w->free1; /* cancelled above: the word is ours */
+	w->free1 = (uint32_t)(se - w->sess) + 1;
 }
 
 /* Ends the flow the hard way (no room to keep its replies in, or they
@@ -215,7 +226,7 @@ static void sess_put(struct worker *w, struct sess *se)
 static void sess_abort(struct worker *w, struct sess *se, uint64_t now)
 {
 	struct tcp_conn *c = se->c;
-	struct net_ctx *net = se->wp->net;
+	struct net_ctx *net = sess_wport(w, se)->net;
 
 	w->st.ovf_lost++;
 	sess_put(w, se);
@@ -226,7 +237,7 @@ static void sess_abort(struct worker *w, struct sess *se, uint64_t now)
 static void sess_close(struct worker *w, struct sess *se, uint64_t now)
 {
 	struct tcp_conn *c = se->c;
-	struct net_ctx *net = se->wp->net;
+	struct net_ctx *net = sess_wport(w, se)->net;
 
 	sess_put(w, se);
 	net_close(net, c, now);
@@ -244,7 +255,7 @@ static int sess_send(struct worker *w, struct sess *se, const uint8_t *p, size_t
 	if (n == 0)
 		return 0;
 	if (se->ovf == 0) {
-		k = net_send(se->wp->net, se->c, p, n, now);
+		k = net_send(sess_wport(w, se)->net, se->c, p, n, now);
 		if (k < 0) /* the peer can no longer be sent to: nothing to keep */
 			return 0;
 		if ((size_t)k == n)
@@ -281,7 +292,7 @@ static int sess_unpark(struct worker *w, struct sess *se, uint64_t now)
 	if (se->ovf == 0)
 		return 1;
 	pk = park_of(w, se->ovf);
-	k = net_send(se->wp->net, se->c, ovf_buf(w, se->ovf) + pk->off, pk->len, now);
+	k = net_send(sess_wport(w, se)->net, se->c, ovf_buf(w, se->ovf) + pk->off, pk->len, now);
 	if (k < 0)
 		k = pk->len; /* the peer is gone: drop them */
 	pk->off = (uint16_t)(pk->off + k);
@@ -298,7 +309,7 @@ static int sess_helo_keep(struct worker *w, struct sess *se, const struct smtp_o
 			  uint64_t now)
 {
 	struct tcp_conn *c = se->c;
-	struct net_ctx *net = se->wp->net;
+	struct net_ctx *net = sess_wport(w, se)->net;
 
 	sess_helo_free(&w->helo, se->helo);
 	se->helo = 0;
@@ -465,7 +476,7 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 		return -1;
 	}
 	se->c = c;
-	se->wp = wp;
+	se->port = wp - w->port;
 	net_conn_set_app(c, se);
 	w->st.accepted++;
 	smtp_out_reset(&w->out);
@@ -592,7 +603,7 @@ void sess_lines_wake(struct worker *w, uint64_t now)
 			continue; /* it ended while waiting */
 		se->flags &= (uint8_t)~SESS_F_LWAIT;
 		line_get(w, se);
-		net_resume(se->wp->net, c, now);
+		net_resume(sess_wport(w, se)->net, c, now);
 		if (!se->used || se->c != c)
 			continue;
 		line_put(w, se, 0); /* in case nothing was offered after all */

@@ -44,22 +44,28 @@ struct wport;
 #define SESS_WHEEL_SLOTS 4096u                /* x 8 ms = one rotation in 32.8 s */
 
 /*
- * What an idle session costs: keep it small (bench-junk's accounting and
- * docs/architecture.md §8 count 88 bytes; 4 of them are left at the end for
- * a 32-bit field of the relay).
+ * What an idle session costs: keep it small. It is budgeted at SESS_BYTES
+ * (bench-junk's accounting, docs/architecture.md §8), which leaves room at
+ * its end for a 32-bit field of the relay (issue 4). A free slot's timer is
+ * not armed: its next word links the free list (sess.c).
  */
+#define SESS_BYTES 72u
+
 struct sess {
 	struct smtp_sess s;
-	struct wheel_timer tm;
 	struct tcp_conn *c;
-	struct wport *wp;
-	uint32_t ovf : 24;  /* parked reply buffer index + 1, 0: none */
+	struct wheel_timer tm;
+	uint32_t ovf : 21;  /* parked reply buffer index + 1, 0: none */
+	uint32_t port : 3;  /* its flow's port: w->port[port] (sess_wport) */
 	uint32_t flags : 6; /* SESS_F_* in sess.c */
 	uint32_t used : 1;
 	uint32_t lq : 1; /* the slot has an entry in the work-area FIFO */
 	uint32_t line;   /* lent work area index + 1, 0: none */
 	uint32_t helo;   /* the EHLO/HELO argument in w->helo (sess_helo.h), 0: none */
 };
+
+/* The port (and TCP endpoint: ->net) of se's flow. */
+struct wport *sess_wport(struct worker *w, const struct sess *se);
 
 /* The client's EHLO/HELO argument se keeps (to replay it to a backend when
  * SMTP_ACT_RELAY comes), and its length; NULL with *n = 0 when it has none. */

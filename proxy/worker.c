@@ -137,7 +137,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		uint64_t now, char *err, size_t errlen)
 {
 	const struct cfg *cfg = sh->cfg;
-	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_free, sz_ovf, sz_ovff, sz_helo, sz_wheel, off;
+	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, off;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -156,13 +156,12 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_lines = RTE_ALIGN_CEIL((size_t)SESS_WORK_SIZE * w->n_lbuf, RTE_CACHE_LINE_SIZE);
 	sz_lfree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_lbuf, RTE_CACHE_LINE_SIZE);
 	sz_lq = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
-	sz_free = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE);
 	sz_ovf = RTE_ALIGN_CEIL((size_t)SESS_OVF_STRIDE * w->n_ovf, RTE_CACHE_LINE_SIZE);
 	sz_ovff = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_ovf, RTE_CACHE_LINE_SIZE);
 	sz_helo = RTE_ALIGN_CEIL(sess_helo_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
-				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_free + sz_ovf +
+				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf +
 				     sz_ovff + sz_helo + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
@@ -178,7 +177,6 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->lbuf = mem + off, off += sz_lines;
 	w->lbuf_free = (uint32_t *)(mem + off), off += sz_lfree;
 	w->lq = (uint32_t *)(mem + off), off += sz_lq;
-	w->free = (uint32_t *)(mem + off), off += sz_free;
 	w->ovf = mem + off, off += sz_ovf;
 	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
 	sess_helo_init(&w->helo, mem + off, w->n_sess), off += sz_helo;

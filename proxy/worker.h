@@ -80,10 +80,10 @@ struct worker {
 	uint32_t n_ports;
 	struct wport port[CFG_PORTS_MAX];
 
-	/* sessions: a fixed array with a free stack (sess.c) */
+	/* sessions: a fixed array with a free list (sess.c) */
 	struct sess *sess;
-	uint32_t *free;
-	uint32_t nfree, n_sess, live;
+	uint32_t free1; /* first free slot: index + 1 */
+	uint32_t n_sess, live;
 	/* work areas (SESS_WORK_SIZE) lent to the core while it is busy, and
 	 * the FIFO of sessions waiting for one (a ring of n_sess) */
 	uint8_t *lbuf;
