@@ -629,8 +629,8 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	const struct net_stats *ns = net_stats(w->port[0].net);
 	uint32_t started = 0, t_start = bj_ms(b), idle = 0;
 	uint64_t base_err;
-	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_wheel, sess_ovf, sess_helo,
-	    per_sess, total, held;
+	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_wheel, sess_ovf, sess_helo, per_sess,
+	    total, held;
 	size_t line_res, ovf_res, helo_res;
 	uint32_t lines_used, ovf_used, helo_objs = 0;
 	uint32_t N = w->n_sess;
@@ -697,8 +697,8 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	       "field) + work areas in use %zu (%u of %u lent) + EHLO slab in use %zu (%u "
 	       "objects) + work-wait FIFO entry %zu + wheel share %zu + parking in use %zu (%u of "
 	       "%u)\n",
-	       per_sess, sess_obj, sizeof(struct sess), sess_line, lines_used, w->n_lbuf,
-	       sess_helo, helo_objs, sess_lq, sess_wheel, sess_ovf, ovf_used, w->n_ovf);
+	       per_sess, sess_obj, sizeof(struct sess), sess_line, lines_used, w->n_lbuf, sess_helo,
+	       helo_objs, sess_lq, sess_wheel, sess_ovf, ovf_used, w->n_ovf);
 	printf("  bytes per idle session: %zu (net %zu + sess %zu)\n", total, conn_fp, per_sess);
 	printf("  reserved for limits.sessions = %u (work areas: limits.line_buffers = %u, %zu B "
 	       "per session; parking %zu B; EHLO slab %zu B): %.1f MiB, i.e. %.0f B per idle "

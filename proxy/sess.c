@@ -305,8 +305,7 @@ static int sess_unpark(struct worker *w, struct sess *se, uint64_t now)
 
 /* Keeps the argument of SMTP_ACT_HELO (it points into the lent work area).
  * Returns 0, or -1 when the slab has no room (se is aborted and freed). */
-static int sess_helo_keep(struct worker *w, struct sess *se, const struct smtp_out *o,
-			  uint64_t now)
+static int sess_helo_keep(struct worker *w, struct sess *se, const struct smtp_out *o, uint64_t now)
 {
 	struct tcp_conn *c = se->c;
 	struct net_ctx *net = sess_wport(w, se)->net;

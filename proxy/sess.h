@@ -34,14 +34,16 @@
 struct worker;
 struct wport;
 
-#define SESS_LINE_CAP    SCAN_LINE_MAX_PARAMS /* no AUTH until TLS (issue 5) */
-/* A lent work area: the core's struct smtp_work and a line of SESS_LINE_CAP */
+/* The command line a work area holds (no AUTH until TLS, issue 5), the
+ * work area itself (the core's struct smtp_work and that line), a parking
+ * buffer's payload (one core call plus a tick's 421) and its stride (its
+ * offset and length words first). */
+#define SESS_LINE_CAP    SCAN_LINE_MAX_PARAMS
 #define SESS_WORK_SIZE   ((SMTP_WORK_SIZE(SESS_LINE_CAP - 2) + 63) & ~(size_t)63)
-#define SESS_OVF_SIZE    (2 * SMTP_OUT_MIN)   /* one core call plus a tick's 421 */
-/* A parking buffer: its offset and length words, then SESS_OVF_SIZE bytes */
+#define SESS_OVF_SIZE    (2 * SMTP_OUT_MIN)
 #define SESS_OVF_STRIDE  (SESS_OVF_SIZE + 64)
-#define SESS_TICK_MS     8u                   /* resolution of the session wheel */
-#define SESS_WHEEL_SLOTS 4096u                /* x 8 ms = one rotation in 32.8 s */
+#define SESS_TICK_MS     8u    /* resolution of the session wheel */
+#define SESS_WHEEL_SLOTS 4096u /* x 8 ms = one rotation in 32.8 s */
 
 /*
  * What an idle session costs: keep it small. It is budgeted at SESS_BYTES

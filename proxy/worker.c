@@ -161,8 +161,8 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_helo = RTE_ALIGN_CEIL(sess_helo_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
-				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf +
-				     sz_ovff + sz_helo + sz_wheel,
+				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff +
+				     sz_helo + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
@@ -180,7 +180,8 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->ovf = mem + off, off += sz_ovf;
 	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
 	sess_helo_init(&w->helo, mem + off, w->n_sess), off += sz_helo;
-	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) != 0) {
+	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) !=
+	    0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
 		return rc;
 	}
@@ -325,16 +326,16 @@ void worker_stats_log(const struct worker *w)
 	log_kv(LOG_LVL_INFO,
 	       "event=worker_stats worker=%u lcore=%u accepted=%lu refused=%lu peer_fin=%lu "
 	       "net_reset=%lu net_timeout=%lu relay_none=%lu starttls=%lu drained=%lu "
-	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu helo_lost=%lu peak=%lu rx_pkts=%lu "
+	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu helo_lost=%lu peak=%lu "
+	       "rx_pkts=%lu "
 	       "tx_pkts=%lu tx_drop=%lu sleeps=%lu%s",
 	       w->id, w->lcore, (unsigned long)s->accepted, (unsigned long)s->refused,
 	       (unsigned long)s->peer_fin, (unsigned long)s->net_reset,
 	       (unsigned long)s->net_timeout, (unsigned long)s->relay_none,
 	       (unsigned long)s->starttls, (unsigned long)s->drained, (unsigned long)s->ovf_used,
 	       (unsigned long)s->ovf_lost, (unsigned long)s->line_wait, (unsigned long)s->line_peak,
-	       (unsigned long)s->helo_lost,
-	       (unsigned long)s->peak, (unsigned long)s->rx_pkts, (unsigned long)s->tx_pkts,
-	       (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
+	       (unsigned long)s->helo_lost, (unsigned long)s->peak, (unsigned long)s->rx_pkts,
+	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		const struct net_stats *ns = net_stats(w->port[i].net);
 

@@ -98,12 +98,12 @@ struct smtp_work {
  */
 struct smtp_sess {
 	const struct smtp_cfg *cfg;
-	struct smtp_work *wa; /* the lent work area, or NULL */
-	uint32_t t_start;     /* ms32 */
-	uint32_t t_active;    /* ms32: last client input or backend progress */
-	uint32_t msgs : 23;   /* messages ended (DATA terminator seen), saturating */
-	uint32_t errors : 7;  /* 500..504 replies sent by Bulwark, saturating */
-	uint32_t mail_fwd : 1; /* a MAIL was forwarded in this transaction */
+	struct smtp_work *wa;    /* the lent work area, or NULL */
+	uint32_t t_start;        /* ms32 */
+	uint32_t t_active;       /* ms32: last client input or backend progress */
+	uint32_t msgs : 23;      /* messages ended (DATA terminator seen), saturating */
+	uint32_t errors : 7;     /* 500..504 replies sent by Bulwark, saturating */
+	uint32_t mail_fwd : 1;   /* a MAIL was forwarded in this transaction */
 	uint32_t first_line : 1; /* the first command line is not processed yet */
 	uint32_t line_max : 14;  /* the largest line limit this listener allows */
 	uint32_t q1 : 6;         /* a ready local reply held while no area is lent */

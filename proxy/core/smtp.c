@@ -296,8 +296,8 @@ static void drain_idle(struct smtp_sess *s, struct smtp_out *out)
 	if (!s->draining || (s->wa == NULL && s->q1 != 0))
 		return;
 	if (s->state == SMTP_S_GREET ||
-	    (s->state == SMTP_S_CMD && smtp_q_n(s) == 0 && !s->paused && !s->sasl &&
-	     !s->mail_fwd && !(s->wa && smtp_line_pending(s, s->wa)))) {
+	    (s->state == SMTP_S_CMD && smtp_q_n(s) == 0 && !s->paused && !s->sasl && !s->mail_fwd &&
+	     !(s->wa && smtp_line_pending(s, s->wa)))) {
 		s->state = SMTP_S_CMD;
 		smtp_q_local(s, SMTP_R_SHUTDOWN);
 		smtp_flush(s, out);
@@ -316,8 +316,8 @@ void smtp_finish(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 uint64_t smtp_start(struct smtp_sess *s, const struct smtp_cfg *cfg, void *work, size_t work_cap,
 		    uint64_t now, struct smtp_out *out)
 {
-	size_t line_bytes = work_cap > sizeof(struct smtp_work) ? work_cap - sizeof(struct smtp_work)
-								: 0;
+	size_t line_bytes =
+	    work_cap > sizeof(struct smtp_work) ? work_cap - sizeof(struct smtp_work) : 0;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;

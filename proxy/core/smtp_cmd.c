@@ -367,7 +367,8 @@ static void process_line(struct smtp_sess *s, struct smtp_out *out, const uint8_
 		smtp_q_local(s, SMTP_R_BADCHARS);
 		return;
 	}
-	c.verb = scan_line_verb(&s->wa->line, &arg); /* = scan_verb(p, n, &arg), found by the scan */
+	/* = scan_verb(p, n, &arg), found by the scan */
+	c.verb = scan_line_verb(&s->wa->line, &arg);
 	if (c.verb >= SCAN_V_COUNT)
 		c.verb = SCAN_V_UNKNOWN;
 	if ((flags & SCAN_L_HIGH) && c.verb != SCAN_V_MAIL && c.verb != SCAN_V_RCPT) {

@@ -35,8 +35,8 @@ struct net_ctx {
 
 	/* established-or-closing flows */
 	struct tcp_conn *conns;
-	uint32_t doomed; /* reap list: conn index + 1, linked through tm.next */
-	uint32_t buf_wait;          /* index + 1 of the first buffer waiter */
+	uint32_t doomed;     /* reap list: conn index + 1, linked through tm.next */
+	uint32_t buf_wait;   /* index + 1 of the first buffer waiter */
 	uint32_t conn_free1; /* first free flow: index + 1 (tcp_conn.c) */
 	struct tcp_ftab ftab;
 

@@ -139,11 +139,12 @@ struct tcp_conn {
 	uint32_t ts_recent;
 	uint32_t srtt8, rttvar4, rto; /* ms; srtt8 = 0: no sample yet */
 	uint32_t rtt_seq, rtt_at;
-	union { /* ms32 deadlines; never both: the linger starts with all acked */
+	/* ms32 deadlines, never both (the linger starts once all is acked) */
+	union {
 		uint32_t rtx_at;    /* TCP_CF_RTX_ON (retransmission or persist) */
 		uint32_t linger_at; /* TCP_CF_LINGER (FIN_WAIT_2) */
 	};
-	uint32_t wait_next;         /* index + 1 of the next buffer waiter */
+	uint32_t wait_next; /* index + 1 of the next buffer waiter */
 	struct wheel_timer tm;
 	struct tcp_buf *rbuf, *sbuf;
 	void *app;

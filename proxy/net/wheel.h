@@ -30,10 +30,10 @@ struct wheel {
 	uint32_t tick_ms;
 	uint32_t mask; /* slots - 1 */
 	uint32_t armed;
-	uint64_t *bits;  /* one bit per non-empty slot */
-	uint32_t *slot;  /* link of each slot's first timer, 0: empty */
-	uint32_t *head;  /* the slot being expired (in the slots' memory) */
-	uint8_t *base;   /* links count 32-bit words from here, + 1 */
+	uint64_t *bits; /* one bit per non-empty slot */
+	uint32_t *slot; /* link of each slot's first timer, 0: empty */
+	uint32_t *head; /* the slot being expired (in the slots' memory) */
+	uint8_t *base;  /* links count 32-bit words from here, + 1 */
 };
 
 /* The farthest a timer fires ahead of the wheel's current tick (ms). */

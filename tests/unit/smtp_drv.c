@@ -21,9 +21,9 @@ struct drv {
 	_Alignas(struct smtp_work) uint8_t line[SMTP_WORK_SIZE(SCAN_LINE_MAX_AUTH)];
 	/* lend mode: the two work areas alternate */
 	_Alignas(struct smtp_work) uint8_t line2[SMTP_WORK_SIZE(SCAN_LINE_MAX_AUTH)];
-	int lend;       /* lend mode: 1 eager, 2 only on SMTP_ACT_NEED_WORK */
-	uint8_t *lent;  /* the area lent now, or NULL */
-	unsigned lends; /* how many times an area was lent */
+	int lend;                    /* lend mode: 1 eager, 2 only on SMTP_ACT_NEED_WORK */
+	uint8_t *lent;               /* the area lent now, or NULL */
+	unsigned lends;              /* how many times an area was lent */
 	uint8_t helo[SMTP_HELO_MAX]; /* the caller's copy (SMTP_ACT_HELO) */
 	size_t helo_len;
 	uint8_t pend[64 * 1024];
