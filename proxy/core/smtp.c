@@ -375,8 +375,13 @@ size_t smtp_input(struct smtp_sess *s, const uint8_t *p, size_t n, uint64_t now,
 		}
 		if (s->state == SMTP_S_TLS)
 			break; /* nothing after the STARTTLS line is consumed */
-		if ((out->actions & SMTP_ACT_HELO) && !helo_before)
-			break; /* out->helo points into the line: return it now */
+		if ((out->actions & SMTP_ACT_HELO) && !helo_before) {
+			/* out->helo points into the line: return it now; the
+			 * rest (even after a held line, when i is 0) next call */
+			if (i < n)
+				out->actions |= SMTP_ACT_MORE;
+			break;
+		}
 		if (i == n && !(s->wa && s->wa->line_held))
 			break;
 		if (s->state == SMTP_S_DATA) {

@@ -101,7 +101,8 @@ int smtp_cfg_init(struct smtp_cfg *cfg, const char **why);
  * valid until the call returns (it points into the lent work area); the
  * caller keeps a copy, replacing any earlier one, to replay at
  * SMTP_ACT_RELAY. helo_len == 0: forget the stored copy (STARTTLS, RFC 3207
- * §4.2). smtp_input() returns right after the line that accepted it. */
+ * §4.2). smtp_input() returns right after the line that accepted it, with
+ * SMTP_ACT_MORE when input is left (call again). */
 #define SMTP_ACT_HELO 0x200u
 
 /* A piece of bytes for the backend: points into the caller's input (DATA

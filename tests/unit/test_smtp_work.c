@@ -86,6 +86,7 @@ static void test_helo_action(void)
 	/* smtp_input returns right after the EHLO line, its argument reported */
 	CHECK_EQ(k, strlen("EHLO client.example.org\r\n"));
 	CHECK(t.out.actions & SMTP_ACT_HELO);
+	CHECK(t.out.actions & SMTP_ACT_MORE); /* input is left: call again */
 	CHECK_MEM(t.out.helo, t.out.helo_len, arg, strlen(arg));
 	CHECK(t.out.helo >= t.area && t.out.helo < t.area + sizeof(t.area));
 	CHECK(memcmp(t.obuf, "250-mx.test\r\n", 13) == 0);
@@ -102,7 +103,9 @@ static void test_helo_action(void)
 
 	/* HELO, then a refused EHLO (no domain): only the accepted one is reported */
 	k = feed(&t, "HELO a.b\r\n");
+	CHECK_EQ(k, 10);
 	CHECK(t.out.actions & SMTP_ACT_HELO);
+	CHECK(!(t.out.actions & SMTP_ACT_MORE)); /* nothing left */
 	CHECK_MEM(t.out.helo, t.out.helo_len, "a.b", 3);
 	CHECK_EQ(give_back(&t), 0);
 	feed(&t, "EHLO\r\n");
