@@ -145,10 +145,10 @@ struct cfg_limits {
 	uint32_t syncookie_rotate_s; /* cookie secret lifetime, >= 128 (net_cookie_rotate) */
 	uint32_t drain_ms;           /* whole process */
 	uint32_t session_mem;        /* relay bytes buffered per session (issue 4) */
-	uint32_t line_buffers;       /* command-line buffers; 0: cfg_line_buffers() picks */
+	uint32_t line_buffers;       /* work areas (sess.h); 0: cfg_line_buffers() picks */
 };
 
-/* Command-line buffers per worker: limits.line_buffers, or when 0
+/* Work areas per worker: limits.line_buffers, or when 0
  * max(64, sessions / 8); never more than sessions. */
 uint32_t cfg_line_buffers(const struct cfg_limits *l);
 

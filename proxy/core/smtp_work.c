@@ -1,6 +1,7 @@
 /*
- * smtp_work.c — the lent work area (struct smtp_work, smtp.h) and the reply
- * queue that lives in it. Policy: the comment block at the top of smtp.c.
+ * smtp_work.c — the lent work area (struct smtp_work in smtp-t.h, lent as
+ * smtp.h says) and the reply queue that lives in it. Policy: the comment
+ * block at the top of smtp.c.
  *
  * Why the split between struct smtp_sess and struct smtp_work: an idle
  * session (greeted, EHLO answered, nothing pending) must cost as little as
