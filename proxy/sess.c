@@ -61,7 +61,7 @@ struct wport *sess_wport(struct worker *w, const struct sess *se)
 #define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
 #define SESS_F_FIN   0x04u /* the client sent FIN */
 #define SESS_F_PAUSE 0x08u /* the core waits for the backend */
-#define SESS_F_LWAIT 0x10u /* waits in the FIFO for a line buffer */
+#define SESS_F_LWAIT 0x10u /* waits in the FIFO for a work area */
 
 /* How long a closing session waits for its parked replies to leave. */
 #define SESS_CLOSE_WAIT_MS 10000u
@@ -500,7 +500,7 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 	if (se == NULL || (se->flags & SESS_F_CLOSE))
 		return len; /* closing: the core drops input now */
 	if (se->ovf != 0 || (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT)))
-		return 0; /* replies parked, or no line buffer: stop reading */
+		return 0; /* replies parked, or no work area: stop reading */
 	used = sess_feed(wp->w, se, p, len, now);
 	return used == SIZE_MAX ? len : used;
 }

@@ -89,7 +89,7 @@ void sess_ops(struct net_ops *ops);
 /* Fires the session deadlines due at now. */
 void sess_timers(struct worker *w, uint64_t now);
 
-/* Hands freed line buffers to the sessions waiting for one, in order, and
+/* Hands freed work areas to the sessions waiting for one, in order, and
  * re-offers them their held bytes. Called from the worker loop, outside
  * every upcall. */
 void sess_lines_wake(struct worker *w, uint64_t now);
