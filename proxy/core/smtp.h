@@ -113,6 +113,10 @@ struct smtp_out {
 	uint8_t *fwd_buf; /* copies of command lines */
 	size_t fwd_buf_cap;
 	size_t fwd_buf_len;
+	/* the first fwd_body spans are message body (with the final dot when
+	 * SMTP_ACT_DATA_END); the rest are whole command lines. Body never
+	 * follows a command line within one call (DATA waits for its 354). */
+	uint32_t fwd_body;
 	uint32_t actions; /* SMTP_ACT_* */
 	/* with SMTP_ACT_RELAY: the client's EHLO/HELO to replay */
 	uint8_t relay_ehlo; /* 1 EHLO, 0 HELO */
@@ -255,6 +259,11 @@ void smtp_tls_started(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
  * 421 4.3.2 and closes at once; a busy one at its next command outside a
  * transaction, or as soon as it becomes idle. */
 void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
+
+/* Returns 1 when s may forward bytes to a backend on its next
+ * smtp_input() (EHLO/HELO done, or a backend session open), else 0: a
+ * caller can skip reserving relay buffers for sessions that cannot. */
+int smtp_may_forward(const struct smtp_sess *s);
 
 /* Time passed: fires the delayed greeting and the timeouts (421 4.4.2;
  * 451 4.4.2 for a missing end-of-data reply). Returns the next deadline
