@@ -156,12 +156,15 @@ static inline uint32_t relay_gen_next(uint32_t g)
 
 /*
  * Entries each ring of a pair must hold so that no enqueue can fail:
- * both pools' objects (pool_objs each), plus per session slot one terminal
- * control (w2r) or two events (r2w), rounded up to a power of two.
+ * w2r: the worker's objects plus one terminal control per OPEN in the ring
+ * or per open backend session (<= pool_objs + n_sess); r2w: credits and
+ * replies (both pools) plus two events per backend session the relay can
+ * have processed since the worker last looked (<= 2 (pool_objs + n_sess)).
+ * Rounded up to a power of two.
  */
 static inline uint32_t relay_ring_size(uint32_t pool_objs, uint32_t n_sess)
 {
-	uint64_t need = 2ull * pool_objs + 4ull * n_sess + 64u;
+	uint64_t need = 4ull * pool_objs + 4ull * n_sess + 64u;
 	uint32_t r = 64;
 
 	while (r < need && r < (1u << 30))
