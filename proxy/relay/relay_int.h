@@ -76,7 +76,7 @@ struct relay_sess {
 	uint64_t tried;    /* backends tried, bit per index */
 	uint64_t t_phase;  /* start of the connect phase / of the QUIT wait */
 	uint64_t t_wait;   /* the oldest awaited reply's clock */
-	uint64_t t_wblock; /* since when the socket does not take bytes; 0: it does */
+	uint64_t t_wblock; /* last progress while want_out: the backend reads */
 	struct relay_open open;
 	struct relay_caps caps;
 	uint16_t hs_len, hs_off; /* handshake bytes to write first */

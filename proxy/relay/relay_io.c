@@ -201,6 +201,7 @@ int relay_io_write(struct relay *r, struct relay_sess *s)
 			return 0;
 		}
 		r->st.bytes_out += (uint64_t)k;
+		s->t_wblock = r->now; /* progress: a slow reader is not a dead one */
 		if (s->hs_off < s->hs_len) {
 			s->hs_off = (uint16_t)(s->hs_off + k);
 			continue;

@@ -13,6 +13,7 @@ Modes:
   bad      greets with 554
   die      closes the connection when MAIL arrives
   noehlo   answers EHLO with 502
+  mute     greets and answers EHLO, then reads and never answers
 """
 import os
 import socket
@@ -88,6 +89,8 @@ def serve(conn, mode, path):
                 send("250-fake.example\r\n" +
                      "".join("250-%s\r\n" % c for c in caps[:-1]) +
                      "250 %s\r\n" % caps[-1])
+            elif mode == "mute":
+                continue
             elif verb == b"HELO":
                 send("250 fake.example\r\n")
             elif verb == b"XCLI":

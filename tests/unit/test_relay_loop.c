@@ -40,8 +40,10 @@
 #define WAIT_MS 5000        /* longest wait for anything the relay owes us */
 #define LO      0x0100007fu /* 127.0.0.1, network order (little-endian host) */
 
-enum { M_OK, M_NOPIPE, M_SILENT, M_BAD, M_DIE, M_NOEHLO, M_COUNT };
-static const char *mode_names[M_COUNT] = { "ok", "nopipe", "silent", "bad", "die", "noehlo" };
+enum { M_OK, M_NOPIPE, M_SILENT, M_BAD, M_DIE, M_NOEHLO, M_MUTE, M_COUNT };
+static const char *mode_names[M_COUNT] = {
+	"ok", "nopipe", "silent", "bad", "die", "noehlo", "mute"
+};
 static uint16_t ports[M_COUNT];
 static uint16_t closed_port; /* nothing listens there: connect refused */
 static pid_t mta_pid = -1;
@@ -567,6 +569,98 @@ static void test_health(void)
 	CHECK_EQ(rl.st.be_connects[1], 2);
 }
 
+/* No relay object free: the reply waits (nothing lost, nothing out of
+ * order) and goes out once objects come back. */
+static void test_stall(void)
+{
+	void *held[POOL];
+	unsigned n = 0;
+	struct got g;
+
+	cfg_base();
+	backend(ports[M_OK], 0, 0, 10);
+	/* Taken before the relay runs: the pool has one getter at a time. */
+	while (n < POOL && !rte_mempool_get(pair.rpool, &held[n]))
+		n++;
+	CHECK_EQ(n, POOL);
+	relay_start();
+	open_sess(9, 4);
+	EXPECT_EVENT(9, 4, SMTP_BACKEND_READY); /* a control word: no object */
+	cmd(9, 4, "NOOP\r\n");
+	cmd(9, 4, "RSET\r\n");
+	CHECK_EQ(next(&g, 300), -1);
+	for (unsigned i = 0; i < n; i++)
+		rte_mempool_put(pair.rpool, held[i]);
+	EXPECT_REPLY(9, 4, "250 ");
+	EXPECT_REPLY(9, 4, "250 ");
+	ctl(RELAY_M_ABORT, 9, 4);
+	CHECK(drain_credits(WAIT_MS));
+	relay_stop();
+	CHECK(rl.st.rpool_empty >= 1);
+	CHECK_EQ(rl.st.replies, 2);
+}
+
+/* A backend that stops answering: GONE after reply_timeout_ms. */
+static void test_reply_timeout(void)
+{
+	uint64_t t0;
+
+	cfg_base();
+	cfg.relay.reply_timeout_ms = 300;
+	backend(ports[M_MUTE], 0, 0, 10);
+	relay_start();
+	open_sess(10, 2);
+	EXPECT_EVENT(10, 2, SMTP_BACKEND_READY);
+	t0 = now_ms();
+	cmd(10, 2, "MAIL FROM:<a@b>\r\n");
+	EXPECT_EVENT(10, 2, SMTP_BACKEND_GONE);
+	CHECK(now_ms() - t0 >= 300);
+	CHECK(drain_credits(WAIT_MS));
+	relay_stop();
+	CHECK_EQ(rl.st.gone, 1);
+}
+
+/* Smooth weighted round-robin 2:1 gives a, b, a; least-connections goes
+ * where the fewest sessions are. */
+static void test_balance(void)
+{
+	cfg_base();
+	backend(ports[M_OK], 0, 0, 10);
+	backend(ports[M_OK], 0, 0, 10);
+	cfg.backends[0].weight = 2;
+	relay_start();
+	for (uint32_t i = 0; i < 3; i++) {
+		open_sess(i, 1);
+		EXPECT_EVENT(i, 1, SMTP_BACKEND_READY);
+	}
+	for (uint32_t i = 0; i < 3; i++)
+		ctl(RELAY_M_ABORT, i, 1);
+	CHECK(drain_credits(WAIT_MS));
+	relay_stop();
+	CHECK_EQ(rl.st.be_connects[0], 2);
+	CHECK_EQ(rl.st.be_connects[1], 1);
+
+	cfg_base();
+	cfg.relay.balance = CFG_BALANCE_LEASTCONN;
+	backend(ports[M_OK], 0, 0, 10);
+	backend(ports[M_OK], 0, 0, 10);
+	relay_start();
+	open_sess(0, 1);
+	EXPECT_EVENT(0, 1, SMTP_BACKEND_READY);
+	open_sess(1, 1);
+	EXPECT_EVENT(1, 1, SMTP_BACKEND_READY);
+	ctl(RELAY_M_ABORT, 0, 1);
+	open_sess(2, 1); /* the backend session 0 left is the emptier one */
+	EXPECT_EVENT(2, 1, SMTP_BACKEND_READY);
+	ctl(RELAY_M_ABORT, 1, 1);
+	ctl(RELAY_M_ABORT, 2, 1);
+	CHECK(drain_credits(WAIT_MS));
+	relay_stop();
+	CHECK_EQ(rl.st.be_connects[0] + rl.st.be_connects[1], 3);
+	CHECK(rl.st.be_connects[0] == 2 || rl.st.be_connects[1] == 2);
+	CHECK_EQ(rl.be[0].conns + rl.be[1].conns, 0);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -604,6 +698,9 @@ int main(int argc, char **argv)
 	test_refusals();
 	test_abort_gone();
 	test_health();
+	test_stall();
+	test_reply_timeout();
+	test_balance();
 	mta_stop();
 	relay_pairs_free(&pair, 1);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
