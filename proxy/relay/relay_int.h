@@ -65,6 +65,7 @@ struct relay_sess {
 	uint8_t attached;   /* r->ws[w].slot[sid] points here */
 	uint8_t refused_tx; /* the transaction's MAIL was refused here: 503 the rest */
 	uint8_t quit_sent;
+	uint8_t cmd_cont;  /* the last CMD object written did not end its line */
 	uint8_t head_done; /* the queue head's reply slot is taken (writing it) */
 	uint8_t failed;    /* some backend failed for this session */
 	uint8_t saw_full;  /* some backend was skipped for its cap */

@@ -110,8 +110,14 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 {
 	struct relay_msg *m = s->q_head;
 	uint8_t local = RL_BACKEND;
+	int ends = m->len && m->data[m->len - 1] == '\n';
 
-	if (m->kind == RELAY_M_CMD) {
+	if (m->kind == RELAY_M_CMD && s->cmd_cont) {
+		/* The rest of a line longer than one object (AUTH and SASL
+		 * lines reach 12288 octets, RFC 4954 §4): its reply slot was
+		 * taken with its first part. */
+		s->cmd_cont = (uint8_t)!ends;
+	} else if (m->kind == RELAY_M_CMD) {
 		int v = (m->flags & RELAY_F_SASL) ? RELAY_V_OTHER : relay_verb(m->data, m->len);
 
 		/* Without PIPELINING (RFC 2920) one command at a time. */
@@ -130,6 +136,9 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 		}
 		if (pend_push(r, s, local))
 			return HEAD_BAD;
+		/* MAIL, RCPT and DATA lines (<= 1000 octets) always fit one
+		 * object: a refused line never has a continuation. */
+		s->cmd_cont = (uint8_t)(!ends && local == RL_BACKEND);
 		if (local != RL_BACKEND) {
 			r->st.refusals++;
 			s->q_head = m->next;

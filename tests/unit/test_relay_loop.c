@@ -661,6 +661,42 @@ static void test_balance(void)
 	CHECK_EQ(rl.be[0].conns + rl.be[1].conns, 0);
 }
 
+/* A command line longer than one object (a long AUTH line) arrives in
+ * two CMD objects and takes one reply slot; serialised, it must not wait
+ * for its own reply. */
+static void test_long_line(void)
+{
+	static char line[6000];
+	struct relay_msg *m;
+	size_t n;
+
+	memcpy(line, "AUTH PLAIN ", 11);
+	memset(line + 11, 'Q', 5000);
+	memcpy(line + 5011, "\r\n", 3);
+	n = strlen(line);
+	cfg_base();
+	backend(ports[M_NOPIPE], 0, 0, 10);
+	relay_start();
+	open_sess(11, 1);
+	EXPECT_EVENT(11, 1, SMTP_BACKEND_READY);
+	m = obj(11, 1, RELAY_M_CMD);
+	m->len = RELAY_MSG_DATA;
+	memcpy(m->data, line, m->len);
+	put(m);
+	m = obj(11, 1, RELAY_M_CMD);
+	m->len = (uint16_t)(n - RELAY_MSG_DATA);
+	memcpy(m->data, line + RELAY_MSG_DATA, m->len);
+	put(m);
+	cmd(11, 1, "NOOP\r\n");
+	EXPECT_REPLY(11, 1, "502 5.5.2 what"); /* the fake knows no AUTH */
+	EXPECT_REPLY(11, 1, "250 ");
+	ctl(RELAY_M_ABORT, 11, 1);
+	CHECK(drain_credits(WAIT_MS));
+	relay_stop();
+	CHECK_EQ(rl.st.replies, 2);
+	CHECK_EQ(rl.st.proto_err, 0);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -701,6 +737,7 @@ int main(int argc, char **argv)
 	test_stall();
 	test_reply_timeout();
 	test_balance();
+	test_long_line();
 	mta_stop();
 	relay_pairs_free(&pair, 1);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
