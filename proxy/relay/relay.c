@@ -351,7 +351,7 @@ static unsigned rings(struct relay *r)
  * name a session, so reconnects and frees happen only here. */
 static void after_batch(struct relay *r)
 {
-	struct relay_sess *s;
+	struct relay_sess *s, *nx;
 
 	while ((s = r->retry)) {
 		r->retry = s->rnext;
@@ -359,9 +359,11 @@ static void after_batch(struct relay *r)
 		relay_sess_retry(r, s);
 	}
 	if (r->n_stalled)
-		for (s = r->live; s; s = s->next)
+		for (s = r->live; s; s = nx) {
+			nx = s->next; /* s may end here */
 			if (s->stalled)
 				relay_sess_unstall(r, s);
+		}
 	while ((s = r->dead)) {
 		r->dead = s->next;
 		free(s);

@@ -78,7 +78,7 @@ struct relay_stats {
 	uint64_t health_ok, health_fail;    /* checks */
 	uint64_t enq_retry;                 /* r2w enqueue failures (kept, retried) */
 	uint64_t proto_err;                 /* messages that broke the ring contract */
-	uint64_t rpool_empty;               /* waits for a relay message object */
+	uint64_t rpool_empty;               /* relay pool found empty: a session stalled */
 };
 
 /* One backend as seen by one relay lcore. */

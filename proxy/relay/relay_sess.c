@@ -297,6 +297,9 @@ void relay_sess_io(struct relay *r, struct relay_sess *s, uint32_t events)
 
 void relay_sess_unstall(struct relay *r, struct relay_sess *s)
 {
+	/* Looked at every pass: a glance at the pool before any work. */
+	if (!rte_mempool_avail_count(r->ws[s->w].pair->rpool))
+		return;
 	relay_sess_stall(r, s, 0);
 	if (relay_io_emit(r, s))
 		return;
