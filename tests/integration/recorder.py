@@ -14,8 +14,9 @@ proxy, xclient, peer, size, sha256. The .json is renamed into place last:
 its presence means "stored". Every connection's bytes, exactly as they came
 off the socket (PROXY header included), are appended to DIR/raw/<conn>.bin.
 
---proxy v1|v2: each connection must open with a PROXY header of that
-version, else it is closed. --xclient: offer and accept Postfix XCLIENT
+--proxy v1|v2|any: each connection must open with a PROXY header of that
+version (LOCAL/UNKNOWN ones too: the real peer counts then), else it is
+closed, as Postfix's smtpd_upstream_proxy_protocol does. --xclient: offer and accept Postfix XCLIENT
 (ADDR PORT NAME HELO PROTO LOGIN DESTADDR DESTPORT; 220 again on success).
 
 Faults, for tests. STAGE is one of ehlo (EHLO and HELO), mail, rcpt, data
@@ -107,23 +108,20 @@ class Handler:
         n = counter["msg"]
         content = envelope.original_content
         pd, xc = session.proxy_data, server.xclient
-        told = {"told_via": None, "client_addr": None, "client_port": None}
+        proxy = pd and {k: getattr(pd, k) and str(getattr(pd, k)) for k in
+                        ("version", "src_addr", "src_port", "dst_addr", "dst_port")}
+        told = (None, None, None)
         if pd:
-            told = {"told_via": "proxy-v%d" % pd.version,
-                    "client_addr": pd.src_addr and str(pd.src_addr),
-                    "client_port": pd.src_port}
-        if "ADDR" in xc or "PORT" in xc:
+            told = ("proxy-v%d" % pd.version, proxy["src_addr"], pd.src_port)
+        if "ADDR" in xc or "PORT" in xc:  # XCLIENT comes after PROXY: it wins
             port = xc.get("PORT")
-            told = {"told_via": "xclient", "client_addr": xc.get("ADDR"),
-                    "client_port": int(port) if port and port.isdigit() else port}
+            told = ("xclient", xc.get("ADDR"), int(port) if port and port.isdigit() else port)
         side = dict(n=n, conn=server.conn, mail_from=envelope.mail_from,
                     rcpt_tos=envelope.rcpt_tos, mail_options=envelope.mail_options,
-                    rcpt_options=envelope.rcpt_options, helo=session.host_name, **told,
-                    proxy=pd and {"version": pd.version, "src_addr": str(pd.src_addr),
-                                  "src_port": pd.src_port, "dst_addr": str(pd.dst_addr),
-                                  "dst_port": pd.dst_port},
-                    xclient=xc or None, peer=list(session.peer[:2]), size=len(content),
-                    sha256=hashlib.sha256(content).hexdigest())
+                    rcpt_options=envelope.rcpt_options, helo=session.host_name,
+                    **dict(zip(("told_via", "client_addr", "client_port"), told)),
+                    proxy=proxy, xclient=xc or None, peer=list(session.peer[:2]),
+                    size=len(content), sha256=hashlib.sha256(content).hexdigest())
         put(os.path.join(opt.spool, "%d.eml" % n), content)
         put(os.path.join(opt.spool, "%d.json" % n), json.dumps(side, indent=1).encode())
         log("stored", n=n, conn=server.conn, size=len(content), rcpts=len(envelope.rcpt_tos))

@@ -23,16 +23,17 @@ relay_up it_rbp --backend record
 rss0=$(kib VmRSS)
 huge0=$(kib HugetlbPages)
 
-cli "$PY" "$root/tests/integration/relay_mail.py" big "$BULWARK_ADDR" --mib "$mib" --state "$st" \
-	>"$st/out" 2>&1 &
+# tools/lab exec execs the client: $! is the client itself
+"$root/tools/lab" exec --name "$LAB_NAME" "$PY" "$root/tests/integration/relay_mail.py" big \
+	"$BULWARK_ADDR" --mib "$mib" --state "$st" >"$st/out" 2>&1 &
 sender=$!
+RELAY_PIDS+=("$sender")
 for ((i = 0; i < 300; i++)); do
 	[[ -f $st/data || -f $st/result ]] && break
 	sleep 0.1
 done
 if [[ ! -f $st/data ]]; then
 	fail "no 354 for the big message" "$(cat "$st/result" "$st/out" 2>/dev/null)"
-	kill "$sender" 2>/dev/null || true
 	finish
 fi
 ok "envelope accepted, 354"
@@ -82,5 +83,10 @@ if [[ -n $sha && $sha == "$(cat "$st/sha256")" ]]; then
 else
 	fail "... stored sha256 '$sha', sent $(cat "$st/sha256")"
 fi
+
+# the counters Bulwark logs when it stops (pools, parking, relay)
+code=$(stop_bulwark)
+[[ $code == 0 ]] && ok "Bulwark drained and exited 0" || fail "Bulwark's exit status on SIGTERM: $code"
+grep -E 'event=(worker|relay)_stats' "$BULWARK_LOG" | sed 's/^/     /' || true
 
 finish

@@ -7,15 +7,20 @@
 # (--backend record|sink, --backend-proxy, --backend-xclient,
 # --backend-args, --config) and sets the BULWARK_* and BACKEND_* variables;
 # the EXIT trap prints the end of both logs on failure, takes the lab
-# down and removes RELAY_TMP (a scratch directory). Calling it again replaces the lab. BULWARK_LAB_VARIANT=fault runs it
+# down, ends the clients listed in RELAY_PIDS and removes RELAY_TMP (a
+# scratch directory). Calling it again replaces the lab. BULWARK_LAB_VARIANT=fault runs it
 # on the fault-injecting port (lib.sh), unless the caller gives --config.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RELAY_TMP=$(mktemp -d /tmp/bulwark-relay-XXXXXX)
+RELAY_PIDS=() # background clients the test started: ended by relay_down
 
 relay_down() {
-	local rc=$?
+	local rc=$? pid
+	for pid in "${RELAY_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
 	rm -rf "$RELAY_TMP"
 	if ((rc != 0 || fails != 0)) && [[ -n ${BACKEND_LOG:-} && -f $BACKEND_LOG ]]; then
 		echo "--- end of $BACKEND_LOG"
