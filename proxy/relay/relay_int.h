@@ -17,6 +17,7 @@
 #define RELAY_EP_EVENTS    64 /* epoll events per epoll_wait */
 #define RELAY_IDLE_WAIT_MS 1  /* epoll_wait timeout when no ring had work (DESIGN §1) */
 #define RELAY_SWEEP_MS     20 /* timeouts and health checks are looked at this often */
+#define RELAY_IOV_MAX      16 /* body objects written by one sendmsg */
 /* Replies a session may await at once: the SMTP core pauses at 29
  * pending replies, plus the final dot and the QUIT. */
 #define RELAY_PEND_MAX 64

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <rte_mempool.h>
 
@@ -156,6 +157,54 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 	return HEAD_WRITE;
 }
 
+/* Sends the body head's n bytes at p and the plain body objects behind it
+ * in one call: a message is streamed in few syscalls. A final-dot object
+ * is never gathered (its reply slot is taken when it becomes the head). */
+static ssize_t body_send(struct relay_sess *s, const uint8_t *p, size_t n)
+{
+	struct iovec iov[RELAY_IOV_MAX];
+	struct msghdr mh = { .msg_iov = iov };
+	const struct relay_msg *m = s->q_head;
+
+	iov[0].iov_base = (void *)p;
+	iov[0].iov_len = n;
+	mh.msg_iovlen = 1;
+	if (!(m->flags & RELAY_F_DATA_END))
+		for (m = m->next; m && mh.msg_iovlen < RELAY_IOV_MAX && m->kind == RELAY_M_BODY &&
+				  !(m->flags & RELAY_F_DATA_END);
+		     m = m->next) {
+			iov[mh.msg_iovlen].iov_base = (void *)m->data;
+			iov[mh.msg_iovlen].iov_len = m->len;
+			mh.msg_iovlen++;
+		}
+	return sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+}
+
+/* k bytes of the queue were written: credits what is done. */
+static void q_consume(struct relay *r, struct relay_sess *s, size_t k)
+{
+	while (s->q_head) {
+		struct relay_msg *m = s->q_head;
+		size_t rest = m->len - s->q_off;
+
+		if (k < rest) {
+			s->q_off += (uint32_t)k;
+			return;
+		}
+		k -= rest;
+		s->q_head = m->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		s->q_off = 0;
+		/* Objects after the head were plain body bytes: no reply slot
+		 * to take, commit_head() would do nothing for them. */
+		s->head_done = 0;
+		relay_credit(r, m);
+		if (!k)
+			return;
+	}
+}
+
 /* Writes what may be written; 0, or -1 when s broke (handled). */
 int relay_io_write(struct relay *r, struct relay_sess *s)
 {
@@ -196,7 +245,10 @@ int relay_io_write(struct relay *r, struct relay_sess *s)
 			p = s->q_head->data + s->q_off;
 			n = s->q_head->len - s->q_off;
 		}
-		k = n ? send(s->fd, p, n, MSG_NOSIGNAL) : 0;
+		if (s->hs_off < s->hs_len || s->q_head->kind != RELAY_M_BODY)
+			k = n ? send(s->fd, p, n, MSG_NOSIGNAL) : 0;
+		else
+			k = body_send(s, p, n);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -215,17 +267,7 @@ int relay_io_write(struct relay *r, struct relay_sess *s)
 			s->hs_off = (uint16_t)(s->hs_off + k);
 			continue;
 		}
-		s->q_off += (uint32_t)k;
-		if (s->q_off == s->q_head->len) {
-			struct relay_msg *m = s->q_head;
-
-			s->q_head = m->next;
-			if (!s->q_head)
-				s->q_tail = NULL;
-			s->q_off = 0;
-			s->head_done = 0;
-			relay_credit(r, m);
-		}
+		q_consume(r, s, (size_t)k);
 	}
 	s->want_out = 0;
 	return 0;
