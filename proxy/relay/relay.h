@@ -25,10 +25,32 @@
  * object. OPEN objects come back at once, with len set to 0 (they carry
  * no session bytes); CMD/BODY keep sid, gen and len.
  *
- * Limits: connect + greeting + XCLIENT + EHLO within
- * relay.connect_timeout_ms; any awaited reply, or a backend that does not
- * read, within relay.reply_timeout_ms; a reply of at most RELAY_MSG_DATA
- * bytes with lines of at most RELAY_REPLY_LINE_MAX.
+ * Decisions DESIGN §3 leaves open (the relay's side of docs/architecture.md
+ * §10):
+ * - Any failure before READY is "this backend cannot take the session":
+ *   refused or failed connect, no 220, XCLIENT or EHLO/HELO refused, a
+ *   malformed reply, connect_timeout_ms passed. It counts as a failed
+ *   health check of that backend, and the session tries the next one it
+ *   has not tried (each backend at most once). BUSY only when no backend
+ *   failed and at least one was skipped for its cap; otherwise NONE.
+ * - After READY, a backend that closes, sends a malformed or unasked-for
+ *   reply, leaves an awaited reply (reply_timeout_ms) or stops reading for
+ *   as long is GONE. A reply of more than RELAY_MSG_DATA bytes or a line
+ *   of more than RELAY_REPLY_LINE_MAX is malformed.
+ * - ABORT and GONE close with a reset (SO_LINGER 0): bytes still in the
+ *   kernel's send buffer are dropped, so a partial body is never followed
+ *   by anything. QUIT frees the slot at once; the connection finishes on
+ *   its own (queued bytes, QUIT, the 221 within min(reply_timeout_ms,
+ *   RELAY_QUIT_WAIT_MS)), its replies are dropped.
+ * - A CMD object that does not end in LF is continued by the next CMD
+ *   object (AUTH/SASL lines up to 12288 octets): one command, one reply.
+ * - When the relay's pool is empty a session stops reading its backend
+ *   (the kernel's window closes towards the backend) until objects come
+ *   back; its reply timeout does not run meanwhile.
+ * - Each relay lcore keeps its own view of the backends: its share of
+ *   max_conns (max_conns / lcores, the remainder to the first ones), its
+ *   balancing state and its own health checks (staggered over one
+ *   interval). Backends start up.
  */
 #ifndef BULWARK_RELAY_H
 #define BULWARK_RELAY_H
