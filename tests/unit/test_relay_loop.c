@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -83,6 +84,8 @@ static void mta_start(const char *script)
 		char *av[4 + M_COUNT];
 		int i = 0;
 
+		/* the fake dies with this test, even when the test crashes */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fd[1], 1);
 		close(fd[0]);
 		av[i++] = "/usr/bin/python3";
