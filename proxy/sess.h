@@ -44,7 +44,9 @@ struct sess {
 	uint32_t line; /* lent line buffer index + 1, 0: none */
 	uint8_t flags; /* SESS_F_* in sess.c */
 	uint8_t used;
-	uint8_t lq; /* the slot has an entry in the line-buffer FIFO */
+	uint8_t lq;  /* the slot has an entry in the line-buffer FIFO */
+	uint8_t rq;  /* the slot has an entry in the relay-object FIFO */
+	uint32_t rl; /* relay link index + 1 (sess_relay.c), 0: none */
 };
 
 /* Parking buffers for a worker of n sessions. */
@@ -67,6 +69,22 @@ void sess_timers(struct worker *w, uint64_t now);
  * re-offers them their held bytes. Called from the worker loop, outside
  * every upcall. */
 void sess_lines_wake(struct worker *w, uint64_t now);
+
+/* ---- the relay link (sess_relay.c) ---- */
+
+/* Memory sess_relay_init() needs for n_sess sessions. */
+size_t sess_relay_mem(uint32_t n_sess);
+
+/* Lays the relay links and the FIFO out in mem (sess_relay_mem bytes,
+ * zeroed). w->rpairs/n_relays must be set (n_relays 0: no relay). */
+void sess_relay_init(struct worker *w, void *mem);
+
+/* Frees held replies and the stash (before the pairs go). */
+void sess_relay_fini(struct worker *w);
+
+/* Worker loop: takes what the relays sent (replies, events, credits),
+ * gives it to the sessions, wakes the sessions that waited for objects. */
+void sess_relay_poll(struct worker *w, uint64_t now);
 
 /* Graceful drain (DESIGN §3): smtp_drain() on every open session; the
  * worker drains new sessions from their accept on (w->draining). */

@@ -213,6 +213,11 @@ void smtp_fwd_body(struct smtp_out *out, const uint8_t *p, size_t n)
 	out->fwd_body = out->fwd_n;
 }
 
+int smtp_backend_waiting(const struct smtp_sess *s)
+{
+	return smtp_q_waiting(s);
+}
+
 int smtp_may_forward(const struct smtp_sess *s)
 {
 	return s->helo_kind != 0 || s->relayed;

@@ -265,6 +265,9 @@ void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
  * caller can skip reserving relay buffers for sessions that cannot. */
 int smtp_may_forward(const struct smtp_sess *s);
 
+/* Returns 1 while s waits for a reply from its backend, else 0. */
+int smtp_backend_waiting(const struct smtp_sess *s);
+
 /* Time passed: fires the delayed greeting and the timeouts (421 4.4.2;
  * 451 4.4.2 for a missing end-of-data reply). Returns the next deadline
  * (UINT64_MAX once closed). */

@@ -45,12 +45,11 @@ enum relay_kind {
 	 * backend, connect, PROXY header / XCLIENT, replay the EHLO/HELO,
 	 * then forward what follows. */
 	RELAY_M_OPEN = 1,
-	/* object; data: one or more complete command lines, each ending in
-	 * CRLF (MAIL, RCPT, RSET, DATA, NOOP, AUTH ..., or SASL continuation
-	 * lines: RELAY_F_SASL). A line never spans two objects while lines
-	 * are at most RELAY_MSG_DATA bytes (always, until AUTH with 12288-byte
-	 * lines arrives with TLS). The relay splits them at CRLF; the core
-	 * guarantees no bare CR or LF inside. The relay may refuse a line itself when the
+	/* object; data: exactly one command line, CRLF included (MAIL, RCPT,
+	 * RSET, DATA, NOOP, AUTH ..., or a SASL continuation line when
+	 * flags has RELAY_F_SASL); lines are at most RELAY_MSG_DATA bytes
+	 * (SESS_LINE_CAP until AUTH's 12288-byte lines arrive with TLS).
+	 * The core guarantees no bare CR or LF inside. The relay may refuse it itself when the
 	 * backend lacks a capability the line uses (it then queues a reply
 	 * of its own in command order, see relay.h) and serialises command
 	 * lines when the backend lacks PIPELINING. */
