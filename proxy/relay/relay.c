@@ -194,6 +194,16 @@ int relay_init(struct relay *r, const struct cfg *cfg, struct relay_pair *pairs,
 		snprintf(err, errlen, "relay %u: bad relay count or too many backends", id);
 		return -EINVAL;
 	}
+	for (uint32_t b = 0; b < cfg->n_backends; b++) {
+		/* Fail at startup rather than send in the clear what the
+		 * config says goes under TLS. */
+		if (cfg->backends[b].tls != CFG_TLS_NONE) {
+			snprintf(err, errlen,
+				 "%s:%u: backends[%u].tls: TLS to backends is not supported yet",
+				 cfg->file, cfg->backends[b].line, b);
+			return -ENOTSUP;
+		}
+	}
 	r->ws = calloc(n_workers, sizeof(*r->ws));
 	if (!r->ws)
 		goto nomem;

@@ -790,6 +790,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/* TLS to a backend is refused at startup, never sent in the clear */
+	cfg_base();
+	backend(25, 0, 0, 10);
+	cfg.backends[0].tls = CFG_TLS_STARTTLS;
+	CHECK_EQ(relay_init(&rl, &cfg, &pair, 1, 1, 0, err, sizeof(err)), -ENOTSUP);
+	CHECK(strstr(err, "backends[0].tls") != NULL);
 	mta_start(argv[1]);
 	test_mail_v2();
 	test_failover();
