@@ -323,12 +323,16 @@ void relay_sess_quit(struct relay *r, struct relay_sess *s)
 		relay_sess_free(r, s, 1); /* nothing worth a QUIT was said */
 		return;
 	}
-	/* The slot is free for a new OPEN at once; s finishes on its own. */
+	/* The slot is free for a new OPEN at once; s finishes on its own,
+	 * dropping replies: it needs no relay object any more. */
 	sess_detach(r, s);
+	relay_sess_stall(r, s, 0);
 	s->st = RS_QUIT;
 	s->t_phase = r->now;
 	relay_io_emit(r, s);
 	if (!s->want_out && relay_io_write(r, s))
+		return;
+	if (s->rlen && relay_io_read(r, s)) /* replies read while stalled */
 		return;
 	if (sess_mask(r, s))
 		relay_sess_broken(r, s);

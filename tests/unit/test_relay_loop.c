@@ -267,6 +267,25 @@ static void test_stall(void)
 	rd_stop();
 	CHECK(rd.rl.st.rpool_empty >= 1);
 	CHECK_EQ(rd.rl.st.replies, 2);
+
+	/* QUIT while stalled: the replies are dropped, QUIT goes out and the
+	 * connection ends on the 221, pool still empty. */
+	n = 0;
+	while (n < RD_POOL && !rte_mempool_get(rd.pair.rpool, &held[n]))
+		n++;
+	rd_start();
+	rd_open(9, 5);
+	EXPECT_EVENT(9, 5, SMTP_BACKEND_READY);
+	rd_cmd(9, 5, "NOOP\r\n");
+	rd_sleep_ms(200);
+	rd_ctl(RELAY_M_QUIT, 9, 5);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_sleep_ms(300);
+	CHECK_EQ(__atomic_load_n(&rd.rl.be[0].conns, __ATOMIC_RELAXED), 0);
+	rd_stop();
+	for (unsigned i = 0; i < n; i++)
+		rte_mempool_put(rd.pair.rpool, held[i]);
+	CHECK_EQ(rd.rl.st.replies, 0);
 }
 
 /* A backend that stops answering: GONE after reply_timeout_ms. */
