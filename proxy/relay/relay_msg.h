@@ -25,8 +25,8 @@
  * processes the ring in order.
  *
  * Ownership: whoever dequeues a message object owns it and must free it
- * (rte_mempool_put to the pool it came from: relay_msg_pool()) or pass it
- * on (a credit goes back on the other ring).
+ * (rte_mempool_put to the pool it came from: the pair's wpool or rpool)
+ * or pass it on (a credit goes back on the other ring).
  */
 #ifndef BULWARK_RELAY_MSG_H
 #define BULWARK_RELAY_MSG_H
@@ -78,7 +78,10 @@ enum relay_kind {
 	 * RELAY_M_CMD/RELAY_M_BODY object to the backend socket (or dropped
 	 * it after ABORT/QUIT or a dead backend); the worker frees it and
 	 * counts the session's bytes in flight down by len. This is the
-	 * worker's flow control (limits.session_mem). */
+	 * worker's flow control (limits.session_mem). A RELAY_M_OPEN object
+	 * comes back too, as soon as the relay has read it, with len 0.
+	 * Objects that no longer match a backend session (another gen, a
+	 * session that ended) come back at once. */
 	RELAY_M_CREDIT,
 
 	RELAY_M_COUNT
