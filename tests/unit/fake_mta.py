@@ -14,6 +14,7 @@ Modes:
   die      closes the connection when MAIL arrives
   noehlo   answers EHLO with 502
   mute     greets and answers EHLO, then reads and never answers
+  late     silent for its first 3 connections, then like ok
 """
 import os
 import socket
@@ -126,7 +127,8 @@ def listen(sock, mode, logdir):
         conn, _ = sock.accept()
         n += 1
         path = os.path.join(logdir, "%d-%d.raw" % (port, n))
-        threading.Thread(target=serve, args=(conn, mode, path), daemon=True).start()
+        m = "silent" if mode == "late" and n <= 3 else mode
+        threading.Thread(target=serve, args=(conn, m, path), daemon=True).start()
 
 
 def main():

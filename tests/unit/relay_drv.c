@@ -26,7 +26,8 @@
 struct rdrv rd = { .mta_pid = -1 };
 
 static const char *mode_names[M_COUNT] = {
-	"ok", "nopipe", "silent", "bad", "die", "noehlo", "mute"
+	[M_OK] = "ok",   [M_NOPIPE] = "nopipe", [M_SILENT] = "silent", [M_BAD] = "bad",
+	[M_DIE] = "die", [M_NOEHLO] = "noehlo", [M_MUTE] = "mute",     [M_LATE] = "late",
 };
 
 /* ---- The fake MTA ------------------------------------------------------------ */
@@ -71,8 +72,13 @@ void rd_mta_start(const char *script)
 	{
 		char *p = line + 6;
 
-		for (int m = 0; m < M_COUNT; m++)
+		for (int m = 0; m < M_COUNT; m++) {
 			rd.ports[m] = (uint16_t)strtoul(p, &p, 10);
+			if (!rd.ports[m]) {
+				fprintf(stderr, "fake_mta.py gave no port for %s\n", mode_names[m]);
+				exit(1);
+			}
+		}
 	}
 	fclose(f);
 	/* A port nobody listens on: bind, read the number, close. */

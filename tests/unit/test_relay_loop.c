@@ -238,6 +238,29 @@ static void test_health(void)
 	CHECK_EQ(rd.rl.st.be_connects[1], 2);
 }
 
+/* A backend that is silent for its first three connections: down after
+ * `fall` failed checks, up again after `rise` good ones, logged once each. */
+static void test_health_rise(void)
+{
+	uint64_t end;
+
+	rd_cfg_base();
+	rd.cfg.relay.health_interval_ms = 100;
+	rd.cfg.relay.health_timeout_ms = 400;
+	rd.cfg.relay.health_fall = 2;
+	rd.cfg.relay.health_rise = 2;
+	rd_backend(rd.ports[M_LATE], 0, 0, 10);
+	rd_start();
+	end = rd_now_ms() + 8000;
+	while (rd_now_ms() < end && !__atomic_load_n(&rd.rl.st.health_up, __ATOMIC_RELAXED))
+		rd_sleep_ms(50);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.health_down, 1);
+	CHECK_EQ(rd.rl.st.health_up, 1);
+	CHECK(rd.rl.be[0].up);
+	CHECK(rd.rl.st.health_ok >= 2);
+}
+
 /* No relay object free: the reply waits (nothing lost, nothing out of
  * order) and goes out once objects come back. */
 static void test_stall(void)
@@ -486,6 +509,7 @@ int main(int argc, char **argv)
 	test_refusals();
 	test_abort_gone();
 	test_health();
+	test_health_rise();
 	test_stall();
 	test_reply_timeout();
 	test_balance();
