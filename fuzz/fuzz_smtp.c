@@ -139,8 +139,13 @@ static void check(struct fz *f)
 	}
 	if (f->aborted && o->fwd_n)
 		abort();
+	if (o->fwd_body > o->fwd_n)
+		abort();
 	for (i = 0; i < o->fwd_n; i++) {
 		if (o->fwd[i].len == 0)
+			abort();
+		/* command spans (after the body ones) are whole lines */
+		if (i >= o->fwd_body && (o->fwd[i].len < 2 || o->fwd[i].p[o->fwd[i].len - 1] != '\n'))
 			abort();
 		for (j = 0; j < o->fwd[i].len; j++)
 			hits += (uint32_t)term_step(&f->term, o->fwd[i].p[j]);

@@ -121,7 +121,7 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	    (rc = cfg_enum(x, g, "syncookies", cookies, &l->syncookies)) ||
 	    (rc = cfg_u32(x, g, "syncookie_rotate_s", 128, 86400, &l->syncookie_rotate_s)) ||
 	    (rc = cfg_u32(x, g, "drain_ms", 0, 3600000, &l->drain_ms)) ||
-	    (rc = cfg_u32(x, g, "session_mem", 4096, 64u << 20, &l->session_mem)) ||
+	    (rc = cfg_u32(x, g, "session_mem", 262144, 64u << 20, &l->session_mem)) ||
 	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)))
 		return rc;
 	if (l->rto_min_ms > l->rto_initial_ms)
@@ -280,7 +280,7 @@ static int parse_relay(struct cfg_ctx *x, const config_setting_t *root, struct c
 
 	if ((rc = cfg_group(x, root, "relay", &g)) || !g)
 		return rc;
-	if ((rc = cfg_keys(x, g, keys)) || (rc = cfg_u16(x, g, "lcores", 1, 16, &r->lcores)) ||
+	if ((rc = cfg_keys(x, g, keys)) || (rc = cfg_u16(x, g, "lcores", 1, CFG_RELAYS_MAX, &r->lcores)) ||
 	    (rc = cfg_u32(x, g, "ring_size", 64, 1u << 20, &r->ring_size)) ||
 	    (rc = cfg_enum(x, g, "balance", bal, &r->balance)) ||
 	    (rc = cfg_u32(x, g, "connect_timeout_ms", 100, 600000, &r->connect_timeout_ms)) ||

@@ -25,6 +25,7 @@
 #define CFG_EAL_ARG_LEN   256
 #define CFG_PORTS_MAX     8
 #define CFG_LISTENERS_MAX 16
+#define CFG_RELAYS_MAX    16 /* relay.lcores */
 #define CFG_BACKENDS_MAX  64
 #define CFG_NAME_MAX      32
 #define CFG_PATH_MAX      256

@@ -29,6 +29,7 @@
 #include "drv.h"
 #include "log.h"
 #include "net.h"
+#include "relay.h"
 #include "scan.h"
 #include "smtp.h"
 #include "worker.h"
@@ -51,6 +52,12 @@ struct main_ctx {
 	struct worker *workers[DRV_MAX_QUEUES];
 	uint16_t n_workers;
 	uint16_t n_launched;
+	/* relay lcores and their rings (only with backends configured) */
+	struct relay_pair *pairs;
+	uint32_t n_pairs;
+	struct relay *relays[CFG_RELAYS_MAX];
+	unsigned rlcore[CFG_RELAYS_MAX];
+	uint16_t n_relays, n_rlaunched;
 	int eal_up;
 };
 
@@ -163,6 +170,7 @@ static int start_eal(struct main_ctx *m, char *err, size_t errlen)
 	static char prog[] = "bulwark";
 	char *argv[CFG_EAL_ARGS_MAX + 2];
 	int argc = 0, rc;
+	unsigned relays;
 
 	argv[argc++] = prog;
 	for (uint32_t i = 0; i < m->cfg->eal.argc; i++)
@@ -175,12 +183,14 @@ static int start_eal(struct main_ctx *m, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	m->eal_up = 1;
-	if (rte_lcore_count() < (unsigned)m->cfg->workers.count + 1) {
+	relays = m->cfg->n_backends ? m->cfg->relay.lcores : 0;
+	if (rte_lcore_count() < (unsigned)m->cfg->workers.count + relays + 1) {
 		snprintf(err, errlen,
-			 "%s: workers.count = %u needs %u lcores (main + workers), eal.args "
-			 "gives %u",
-			 m->cfg->file, m->cfg->workers.count, m->cfg->workers.count + 1,
-			 rte_lcore_count());
+			 "%s: workers.count = %u and relay.lcores = %u need %u lcores (main + "
+			 "workers + relays), eal.args gives %u (-l or --lcores, e.g. "
+			 "--lcores=0@0,1@1,2@0 to share a core)",
+			 m->cfg->file, m->cfg->workers.count, relays,
+			 m->cfg->workers.count + relays + 1, rte_lcore_count());
 		return -EINVAL;
 	}
 	return 0;
@@ -247,6 +257,57 @@ static int open_ports(struct main_ctx *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The relay lcores' rings and state (before the workers, which need the
+ * rings). Nothing without backends: MAIL then gets 421 4.3.0. */
+static int make_relays(struct main_ctx *m, char *err, size_t errlen)
+{
+	const struct cfg *c = m->cfg;
+	uint16_t nw = c->workers.count, nr = c->relay.lcores;
+	unsigned lcore, skip = nw;
+	int rc;
+
+	if (c->n_backends == 0)
+		return 0;
+	m->n_pairs = (uint32_t)nw * nr;
+	m->pairs = rte_zmalloc("bulwark_pairs", sizeof(*m->pairs) * m->n_pairs, 0);
+	if (m->pairs == NULL) {
+		snprintf(err, errlen, "relay: no memory for %u rings", m->n_pairs);
+		return -ENOMEM;
+	}
+	if ((rc = relay_pairs_create(m->pairs, nw, nr, c->relay.ring_size, c->limits.sessions,
+				     SOCKET_ID_ANY, err, errlen)) != 0)
+		return rc;
+	m->sh.relay_pairs = m->pairs;
+	m->sh.n_relays = nr;
+	/* relay lcores come after the workers' */
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct relay *r;
+
+		if (skip != 0) {
+			skip--;
+			continue;
+		}
+		if (m->n_relays == nr)
+			break;
+		r = rte_zmalloc_socket("bulwark_relay", sizeof(*r), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		if (r == NULL) {
+			snprintf(err, errlen, "relay %u: no memory", m->n_relays);
+			return -ENOMEM;
+		}
+		m->relays[m->n_relays++] = r;
+		if ((rc = relay_init(r, c, m->pairs, nw, nr, (uint16_t)(m->n_relays - 1), err,
+				     errlen)) != 0) {
+			rte_free(r);
+			m->n_relays--;
+			return rc;
+		}
+		m->rlcore[m->n_relays - 1] = lcore;
+	}
+	return 0;
+}
+
 static int start_workers(struct main_ctx *m, char *err, size_t errlen)
 {
 	uint64_t now = worker_now_ms();
@@ -257,6 +318,8 @@ static int start_workers(struct main_ctx *m, char *err, size_t errlen)
 	m->sh.cfg = m->cfg;
 	m->sh.ports = m->ports;
 	m->sh.secret = &m->secret;
+	if ((rc = make_relays(m, err, errlen)) != 0)
+		return rc;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
 		struct worker *w;
@@ -274,6 +337,18 @@ static int start_workers(struct main_ctx *m, char *err, size_t errlen)
 		if ((rc = worker_init(w, &m->sh, id, lcore, now, err, errlen)) != 0)
 			return rc;
 		id++;
+	}
+	for (uint16_t i = 0; i < m->n_relays; i++) {
+		struct relay *r = m->relays[i];
+
+		if ((rc = rte_eal_remote_launch(relay_main, r, m->rlcore[i])) != 0) {
+			snprintf(err, errlen, "relay %u: cannot launch on lcore %u: %s", i,
+				 m->rlcore[i], strerror(-rc));
+			return rc;
+		}
+		m->n_rlaunched = (uint16_t)(i + 1);
+		log_kv(LOG_LVL_INFO, "event=relay_up relay=%u lcore=%u backends=%u", i,
+		       m->rlcore[i], m->cfg->n_backends);
 	}
 	for (uint16_t i = 0; i < m->n_workers; i++) {
 		struct worker *w = m->workers[i];
@@ -306,18 +381,33 @@ static void fault_stats_log(const char *port, const struct drv_fault *f)
 	       (unsigned long)st.tx.tx_full);
 }
 
-/* Stops the workers, prints the counters, frees everything. */
+/* Stops the workers, then the relays, prints the counters, frees
+ * everything. */
 static void shutdown_all(struct main_ctx *m, int print)
 {
 	for (uint16_t i = 0; i < m->n_launched; i++)
 		__atomic_store_n(&m->workers[i]->ctl_stop, 1, __ATOMIC_RELEASE);
-	if (m->n_launched)
-		rte_eal_mp_wait_lcore();
+	for (uint16_t i = 0; i < m->n_launched; i++)
+		rte_eal_wait_lcore(m->workers[i]->lcore);
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		__atomic_store_n(&m->relays[i]->ctl_stop, 1, __ATOMIC_RELEASE);
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		rte_eal_wait_lcore(m->rlcore[i]);
 	for (uint16_t i = 0; i < m->n_workers; i++) {
 		if (print)
 			worker_stats_log(m->workers[i]);
 		worker_destroy(m->workers[i]);
 		rte_free(m->workers[i]);
+	}
+	for (uint16_t i = 0; i < m->n_relays; i++) {
+		if (print)
+			relay_stats_log(m->relays[i]);
+		relay_destroy(m->relays[i]);
+		rte_free(m->relays[i]);
+	}
+	if (m->pairs != NULL) {
+		relay_pairs_free(m->pairs, m->n_pairs);
+		rte_free(m->pairs);
 	}
 	for (uint32_t i = 0; i < m->n_open; i++) {
 		if (print && m->sh.faults[i] != NULL)
@@ -455,11 +545,9 @@ int main(int argc, char **argv)
 		free(m.cfg);
 		return 1;
 	}
-	if (m.cfg->n_backends != 0)
-		log_kv(LOG_LVL_WARN,
-		       "event=no_relay backends=%u msg=\"the relay is not built yet "
-		       "(issue 4): MAIL is answered 421 4.3.0\"",
-		       m.cfg->n_backends);
+	if (m.cfg->n_backends == 0)
+		log_kv(LOG_LVL_WARN, "event=no_backends msg=\"no backends configured: MAIL is "
+				     "answered 421 4.3.0\"");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -477,8 +565,11 @@ int main(int argc, char **argv)
 		free(m.cfg);
 		return 1;
 	}
-	log_kv(LOG_LVL_INFO, "event=ready version=%s ports=%u workers=%u listeners=%u pid=%d",
-	       BULWARK_VERSION, m.n_open, m.n_workers, m.cfg->n_listeners, (int)getpid());
+	log_kv(LOG_LVL_INFO,
+	       "event=ready version=%s ports=%u workers=%u relays=%u backends=%u listeners=%u "
+	       "pid=%d",
+	       BULWARK_VERSION, m.n_open, m.n_workers, m.n_relays, m.cfg->n_backends,
+	       m.cfg->n_listeners, (int)getpid());
 	run(&m);
 	shutdown_all(&m, 1);
 	log_kv(LOG_LVL_INFO, "event=exit status=0");

@@ -44,6 +44,7 @@
 
 #include "net_asan.h"
 #include "sess.h"
+#include "sess_int.h"
 #include "worker.h"
 
 /* Free sessions, work areas, parking buffers and slab objects are poisoned
@@ -57,12 +58,6 @@ struct wport *sess_wport(struct worker *w, const struct sess *se)
 	return &w->port[se->port];
 }
 
-#define SESS_F_CLOSE 0x01u /* close once the parked replies are out */
-#define SESS_F_MORE  0x02u /* the core has queued replies: call it with n == 0 */
-#define SESS_F_FIN   0x04u /* the client sent FIN */
-#define SESS_F_PAUSE 0x08u /* the core waits for the backend */
-#define SESS_F_LWAIT 0x10u /* waits in the FIFO for a work area */
-
 /* How long a closing session waits for its parked replies to leave. */
 #define SESS_CLOSE_WAIT_MS 10000u
 
@@ -70,7 +65,8 @@ uint32_t sess_ovf_count(uint32_t n_sess)
 {
 	uint32_t n = n_sess / 32;
 
-	return n < 64 ? 64 : n;
+	/* struct sess.ovf has 19 bits (index + 1) */
+	return n < 64 ? 64 : n < (1u << 19) - 1 ? n : (1u << 19) - 1;
 }
 
 void sess_pool_init(struct worker *w)
@@ -206,6 +202,8 @@ static struct sess *sess_get(struct worker *w)
 static void sess_put(struct worker *w, struct sess *se)
 {
 	wheel_cancel(&w->wheel, &se->tm);
+	if (se->rl)
+		sess_relay_end(w, se);
 	if (se->ovf)
 		ovf_put(w, se);
 	line_put(w, se, 1);
@@ -332,35 +330,34 @@ const uint8_t *sess_helo_arg(const struct worker *w, const struct sess *se, size
 	return sess_helo_get(&w->helo, se->helo, n);
 }
 
-/*
- * Carries out what the last core call left in w->out, in the order of
- * smtp.h, and resets it. Returns 0 while the session reads on, 1 when it
- * is closing (replies still parked), -1 when it ended (se is freed).
- */
-static int sess_carry(struct worker *w, struct sess *se, uint64_t now)
+/* In the order of smtp.h: the EHLO argument kept, client bytes, then the
+ * backend's (sess_relay.c), then the rest. */
+int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 {
 	struct smtp_out *o = &w->out;
 	uint32_t act = o->actions;
 	uint8_t reason = o->close_reason, sig = o->sig;
 	uint64_t deadline = o->deadline;
-	int rc;
+	int rc, ev = -1;
 
 	if ((act & SMTP_ACT_HELO) && sess_helo_keep(w, se, o, now) != 0) {
 		smtp_out_reset(o);
 		return -1;
 	}
 	rc = sess_send(w, se, o->buf, o->len, now);
-	if (rc == 0)
+	if (rc == 0) {
 		line_put(w, se, 0);
-	/* out->fwd: there is no backend to hand it to (see SMTP_ACT_RELAY). */
+		if (o->fwd_n != 0 ||
+		    (act & (SMTP_ACT_RELAY | SMTP_ACT_BACKEND_ABORT | SMTP_ACT_BACKEND_QUIT)))
+			sess_relay_carry(w, se, now, &ev);
+	}
 	smtp_out_reset(o);
 	if (rc < 0)
 		return -1;
-	if ((act & SMTP_ACT_RELAY) && !(act & SMTP_ACT_CLOSE)) {
-		/* No relay yet (issue 4): a proxy without a reachable backend
-		 * answers 421 4.3.0 and closes. */
-		w->st.relay_none++;
-		smtp_backend_event(&se->s, SMTP_BACKEND_NONE, now, o);
+	if (ev >= 0 && !(act & SMTP_ACT_CLOSE)) {
+		/* no backend can be asked (none configured), or the link
+		 * broke: the core answers for it */
+		smtp_backend_event(&se->s, (enum smtp_backend_ev)ev, now, o);
 		return sess_carry(w, se, now);
 	}
 	if (act & (SMTP_ACT_CLOSE | SMTP_ACT_STARTTLS)) {
@@ -394,24 +391,22 @@ static int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 	return 0;
 }
 
-/*
- * Offers p[0..n) (n may be 0: queued replies only) to the core until it has
- * taken what it can. Returns the bytes consumed, or SIZE_MAX when the
- * session closed or ended (everything counts as consumed then).
- */
-static size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, size_t n, uint64_t now)
+/* Everything counts as consumed once the session closed or ended. */
+size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, size_t n, uint64_t now)
 {
 	size_t used = 0;
 
 	for (;;) {
 		uint32_t need;
-		size_t k;
+		size_t k, offer = n - used;
 		int rc;
 
 		se->flags &= (uint8_t) ~(SESS_F_MORE | SESS_F_PAUSE);
-		if (n != used && w->lq_n == 0) /* else the FIFO comes first */
+		if (offer != 0 && (offer = sess_relay_admit(w, se, offer)) == 0)
+			return used;            /* the relay link resumes it */
+		if (offer != 0 && w->lq_n == 0) /* else the FIFO comes first */
 			line_get(w, se);
-		k = smtp_input(&se->s, p + used, n - used, now, &w->out);
+		k = smtp_input(&se->s, p + used, offer, now, &w->out);
 		need = w->out.actions & SMTP_ACT_NEED_WORK;
 		used += k;
 		rc = sess_carry(w, se, now);
@@ -428,10 +423,11 @@ static size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, siz
 	}
 }
 
-/* The client half-closed and everything it sent was answered: close. */
-static int sess_fin_done(struct worker *w, struct sess *se, uint64_t now)
+int sess_fin_done(struct worker *w, struct sess *se, uint64_t now)
 {
-	if (!(se->flags & SESS_F_FIN) || se->ovf != 0 || (se->flags & (SESS_F_MORE | SESS_F_LWAIT)))
+	if (!(se->flags & SESS_F_FIN) || se->ovf != 0 ||
+	    (se->flags & (SESS_F_MORE | SESS_F_LWAIT | SESS_F_RWAIT | SESS_F_CWAIT)) ||
+	    smtp_backend_waiting(&se->s))
 		return 0;
 	w->st.peer_fin++;
 	sess_close(w, se, now);
@@ -440,24 +436,17 @@ static int sess_fin_done(struct worker *w, struct sess *se, uint64_t now)
 
 /* ---- upcalls (net_ops) ------------------------------------------------- */
 
-static const struct cfg_listener *find_listener(const struct worker *w, const struct wport *wp,
-						struct tcp_conn *c, uint16_t lport, uint32_t *idx)
+uint8_t sess_listener(const struct worker *w, uint32_t laddr, uint16_t lport)
 {
 	const struct cfg *cfg = w->sh->cfg;
-	uint32_t raddr, laddr;
-	uint16_t rport, lp;
 
-	net_conn_peer(c, &raddr, &rport, &laddr, &lp);
-	(void)wp;
 	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
 		const struct cfg_listener *l = &cfg->listeners[i];
 
-		if (l->port == lport && (l->addr == 0 || l->addr == laddr)) {
-			*idx = i;
-			return l;
-		}
+		if (l->port == lport && (l->addr == 0 || l->addr == laddr))
+			return (uint8_t)i;
 	}
-	return NULL;
+	return UINT8_MAX;
 }
 
 static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now)
@@ -465,9 +454,12 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	struct wport *wp = arg;
 	struct worker *w = wp->w;
 	struct sess *se;
-	uint32_t li;
+	uint32_t raddr, laddr;
+	uint16_t rport, lp;
+	uint8_t li;
 
-	if (find_listener(w, wp, c, lport, &li) == NULL)
+	net_conn_peer(c, &raddr, &rport, &laddr, &lp);
+	if ((li = sess_listener(w, laddr, lport)) == UINT8_MAX)
 		return -1;
 	se = sess_get(w);
 	if (se == NULL) {
@@ -499,8 +491,9 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 
 	if (se == NULL || (se->flags & SESS_F_CLOSE))
 		return len; /* closing: the core drops input now */
-	if (se->ovf != 0 || (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT)))
-		return 0; /* replies parked, or no work area: stop reading */
+	if (se->ovf != 0 ||
+	    (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT | SESS_F_RWAIT | SESS_F_CWAIT)))
+		return 0; /* replies parked, no work area, or the backend's turn */
 	used = sess_feed(wp->w, se, p, len, now);
 	return used == SIZE_MAX ? len : used;
 }
@@ -547,6 +540,10 @@ static void up_writable(void *arg, struct tcp_conn *c, uint64_t now)
 		return;
 	}
 	if ((se->flags & SESS_F_MORE) && sess_feed(w, se, NULL, 0, now) == SIZE_MAX)
+		return;
+	if (se->ovf == 0 && se->rl != 0 && sess_relay_deliver(w, se, now) < 0)
+		return; /* backend replies that waited for room */
+	if (!se->used || se->c != c)
 		return;
 	if (se->ovf != 0)
 		return;

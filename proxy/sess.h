@@ -17,8 +17,8 @@
  * parked in one of a few per-worker buffers and the session stops reading
  * until the writable upcall has flushed them, so no reply byte is lost and
  * memory stays bounded (no parking buffer left: the flow is aborted and
- * counted). SMTP_ACT_RELAY is answered with SMTP_BACKEND_NONE (the relay is
- * issue 4): the client gets 421 4.3.0 and a close.
+ * counted). SMTP_ACT_RELAY opens a backend session through a relay lcore
+ * (sess_relay.c; without backends configured the client gets 421 4.3.0).
  */
 #ifndef BULWARK_SESS_H
 #define BULWARK_SESS_H
@@ -57,13 +57,15 @@ struct sess {
 	struct smtp_sess s;
 	struct tcp_conn *c;
 	struct wheel_timer tm;
-	uint32_t ovf : 21;  /* parked reply buffer index + 1, 0: none */
+	uint32_t ovf : 19;  /* parked reply buffer index + 1, 0: none */
 	uint32_t port : 3;  /* its flow's port: w->port[port] (sess_wport) */
-	uint32_t flags : 6; /* SESS_F_* in sess.c */
+	uint32_t flags : 7; /* SESS_F_* in sess_int.h */
 	uint32_t used : 1;
 	uint32_t lq : 1; /* the slot has an entry in the work-area FIFO */
+	uint32_t rq : 1; /* the slot has an entry in the relay-object FIFO */
 	uint32_t line;   /* lent work area index + 1, 0: none */
 	uint32_t helo;   /* the EHLO/HELO argument in w->helo (sess_helo.h), 0: none */
+	uint32_t rl;     /* relay link index + 1 (sess_relay.c), 0: none */
 };
 
 /* The port (and TCP endpoint: ->net) of se's flow. */
@@ -93,6 +95,22 @@ void sess_timers(struct worker *w, uint64_t now);
  * re-offers them their held bytes. Called from the worker loop, outside
  * every upcall. */
 void sess_lines_wake(struct worker *w, uint64_t now);
+
+/* ---- the relay link (sess_relay.c) ---- */
+
+/* Memory sess_relay_init() needs for n_sess sessions. */
+size_t sess_relay_mem(uint32_t n_sess);
+
+/* Lays the relay links and the FIFO out in mem (sess_relay_mem bytes,
+ * zeroed). w->rpairs/n_relays must be set (n_relays 0: no relay). */
+void sess_relay_init(struct worker *w, void *mem);
+
+/* Frees held replies and the stash (before the pairs go). */
+void sess_relay_fini(struct worker *w);
+
+/* Worker loop: takes what the relays sent (replies, events, credits),
+ * gives it to the sessions, wakes the sessions that waited for objects. */
+void sess_relay_poll(struct worker *w, uint64_t now);
 
 /* Graceful drain (DESIGN §3): smtp_drain() on every open session; the
  * worker drains new sessions from their accept on (w->draining). */

@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 
 #include "log.h"
+#include "relay.h"
 #include "sess.h"
 #include "worker.h"
 
@@ -137,7 +138,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		uint64_t now, char *err, size_t errlen)
 {
 	const struct cfg *cfg = sh->cfg;
-	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, off;
+	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, sz_rl, off;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -160,9 +161,10 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_ovff = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_ovf, RTE_CACHE_LINE_SIZE);
 	sz_helo = RTE_ALIGN_CEIL(sess_helo_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
+	sz_rl = RTE_ALIGN_CEIL(sess_relay_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
 				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff +
-				     sz_helo + sz_wheel,
+				     sz_helo + sz_rl + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
@@ -180,6 +182,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->ovf = mem + off, off += sz_ovf;
 	w->ovf_free = (uint32_t *)(mem + off), off += sz_ovff;
 	sess_helo_init(&w->helo, mem + off, w->n_sess), off += sz_helo;
+	w->n_relays = sh->relay_pairs != NULL ? sh->n_relays : 0;
+	w->rpairs = w->n_relays ? &sh->relay_pairs[(size_t)id * w->n_relays] : NULL;
+	sess_relay_init(w, mem + off), off += sz_rl;
 	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) !=
 	    0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
@@ -237,8 +242,10 @@ void worker_destroy(struct worker *w)
 		net_destroy(wp->net);
 		wp->net = NULL;
 	}
-	if (w->mem != NULL)
+	if (w->mem != NULL) {
+		sess_relay_fini(w);
 		sess_pool_fini(w);
+	}
 	rte_free(w->mem);
 	w->mem = NULL;
 }
@@ -281,6 +288,8 @@ int worker_main(void *arg)
 		}
 		if (!w->draining && __atomic_load_n(&w->ctl_drain, __ATOMIC_ACQUIRE))
 			sess_drain_all(w, now);
+		if (w->n_relays != 0)
+			sess_relay_poll(w, now);
 		sess_timers(w, now);
 		sess_lines_wake(w, now);
 		for (uint32_t i = 0; i < w->n_ports; i++) {
@@ -336,6 +345,20 @@ void worker_stats_log(const struct worker *w)
 	       (unsigned long)s->ovf_lost, (unsigned long)s->line_wait, (unsigned long)s->line_peak,
 	       (unsigned long)s->helo_lost, (unsigned long)s->peak, (unsigned long)s->rx_pkts,
 	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
+	if (w->n_relays != 0)
+		log_kv(
+		    LOG_LVL_INFO,
+		    "event=worker_relay_stats worker=%u open=%lu msgs=%lu bytes=%lu terminal=%lu "
+		    "replies=%lu ready=%lu credits=%lu wait_objs=%lu wait_credit=%lu stale=%lu "
+		    "bad_reply=%lu lost=%lu ring_full=%lu proto_err=%lu links_live=%u",
+		    w->id, (unsigned long)s->relay_open, (unsigned long)s->relay_msgs,
+		    (unsigned long)s->relay_bytes, (unsigned long)s->relay_terminal,
+		    (unsigned long)s->relay_replies, (unsigned long)s->relay_ready,
+		    (unsigned long)s->relay_credits, (unsigned long)s->relay_wait,
+		    (unsigned long)s->relay_credit_wait, (unsigned long)s->relay_stale,
+		    (unsigned long)s->relay_bad_reply, (unsigned long)s->relay_lost,
+		    (unsigned long)s->relay_ring_full, (unsigned long)s->relay_proto_err,
+		    w->rl_live);
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		const struct net_stats *ns = net_stats(w->port[i].net);
 

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "drv.h"
 #include "net.h"
+#include "relay_msg.h"
 #include "scan.h"
 #include "sess_helo.h"
 #include "smtp.h"
@@ -32,7 +33,20 @@ struct worker_shared {
 	struct drv_port *ports;                  /* cfg->n_ports of them */
 	struct drv_fault *faults[CFG_PORTS_MAX]; /* NULL: no fault injection */
 	const struct net_cookie_secret *secret;
+	struct relay_pair *relay_pairs; /* [worker * n_relays + relay]; NULL: no relay */
+	uint16_t n_relays;
 };
+
+/* A session's link to its backend session (sess_relay.c). */
+struct sess_rl {
+	uint32_t gen;                        /* the backend session's generation */
+	uint32_t inflight;                   /* objects handed to the relay, not yet credited */
+	struct relay_msg *rq_head, *rq_tail; /* replies not yet given to the core */
+	uint16_t relay;                      /* relay lcore index */
+	uint8_t ev;                          /* pending smtp_backend_ev + 1, 0: none */
+};
+
+#define RL_STASH_MAX 64u /* message objects a worker keeps at hand */
 
 /* Per-worker counters: written by the worker only, read by the main lcore
  * when it prints them (at exit: no tearing concerns). */
@@ -44,13 +58,25 @@ struct worker_stats {
 	uint64_t peer_fin;                 /* the client closed first */
 	uint64_t net_reset, net_timeout;   /* the flow died under the session */
 	uint64_t starttls;                 /* unreachable for now: closed */
-	uint64_t relay_none;               /* MAIL with no relay: 421 4.3.0 */
-	uint64_t ovf_used;                 /* replies parked for a full send buffer */
-	uint64_t ovf_lost;                 /* no room to park them, or they never left: aborted */
-	uint64_t drained;                  /* smtp_drain calls */
-	uint64_t line_wait;                /* no free work area: the session waited */
-	uint64_t line_peak;                /* most work areas lent at once */
-	uint64_t helo_lost;                /* no room for an EHLO/HELO argument: aborted */
+	uint64_t relay_none;               /* MAIL with no backend configured: 421 4.3.0 */
+	uint64_t relay_open;               /* backend sessions opened */
+	uint64_t relay_msgs, relay_bytes;  /* objects and bytes sent to relays */
+	uint64_t relay_terminal;           /* ABORT/QUIT sent */
+	uint64_t relay_replies;            /* backend replies given to the core */
+	uint64_t relay_ready, relay_credits;
+	uint64_t relay_wait;        /* a session waited for message objects */
+	uint64_t relay_credit_wait; /* a session waited for credit (session_mem) */
+	uint64_t relay_stale;       /* replies/events for an ended backend session */
+	uint64_t relay_bad_reply;   /* a reply the core did not expect: backend dropped */
+	uint64_t relay_lost;        /* no object after admission (never expected) */
+	uint64_t relay_ring_full;   /* enqueue failed (never expected: sizing) */
+	uint64_t relay_proto_err;   /* a message that broke the contract */
+	uint64_t ovf_used;          /* replies parked for a full send buffer */
+	uint64_t ovf_lost;          /* no room to park them, or they never left: aborted */
+	uint64_t drained;           /* smtp_drain calls */
+	uint64_t line_wait;         /* no free work area: the session waited */
+	uint64_t line_peak;         /* most work areas lent at once */
+	uint64_t helo_lost;         /* no room for an EHLO/HELO argument: aborted */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps; /* idle back-off sleeps */
 	uint64_t peak;   /* most sessions at once */
@@ -97,6 +123,18 @@ struct worker {
 	uint32_t ovf_nfree, n_ovf;
 	/* the sessions' EHLO/HELO arguments */
 	struct sess_helo_pool helo;
+	/* relay link (sess_relay.c): this worker's pairs, links, the FIFO of
+	 * sessions waiting for message objects, and a stash of objects */
+	const struct relay_pair *rpairs;
+	uint16_t n_relays;
+	uint32_t rgen;
+	struct sess_rl *rl;
+	uint32_t *rl_free;
+	uint32_t rl_nfree, rl_live;
+	uint32_t *rq;
+	uint32_t rq_head, rq_n, rq_waking;
+	uint32_t n_stash;
+	struct relay_msg *stash[RL_STASH_MAX];
 	/* session deadlines (smtp_tick) */
 	struct wheel wheel;
 	void *mem; /* one rte_zmalloc block for the arrays above */

@@ -174,6 +174,7 @@ void smtp_out_reset(struct smtp_out *out)
 	out->len = 0;
 	out->fwd_n = 0;
 	out->fwd_buf_len = 0;
+	out->fwd_body = 0;
 	out->actions = 0;
 	out->relay_ehlo = 0;
 	out->helo = NULL;
@@ -193,13 +194,14 @@ uint64_t smtp_t64(uint64_t now, uint32_t t)
 
 /* ---- forwarding --------------------------------------------------------- */
 
-void smtp_fwd_span(struct smtp_out *out, const uint8_t *p, size_t n)
+/* Appends p[0..n) to out->fwd; merge: it may extend the last span. */
+static void fwd_add(struct smtp_out *out, const uint8_t *p, size_t n, int merge)
 {
 	struct smtp_span *last;
 
 	if (n == 0)
 		return;
-	if (out->fwd_n) {
+	if (merge && out->fwd_n) {
 		last = &out->fwd[out->fwd_n - 1];
 		if (last->p + last->len == p) {
 			last->len += (uint32_t)n;
@@ -212,6 +214,28 @@ void smtp_fwd_span(struct smtp_out *out, const uint8_t *p, size_t n)
 	out->fwd[out->fwd_n].p = p;
 	out->fwd[out->fwd_n].len = (uint32_t)n;
 	out->fwd_n++;
+}
+
+void smtp_fwd_span(struct smtp_out *out, const uint8_t *p, size_t n)
+{
+	/* a command line never merges into the body before it */
+	fwd_add(out, p, n, out->fwd_n > out->fwd_body);
+}
+
+void smtp_fwd_body(struct smtp_out *out, const uint8_t *p, size_t n)
+{
+	fwd_add(out, p, n, 1);
+	out->fwd_body = out->fwd_n;
+}
+
+int smtp_backend_waiting(const struct smtp_sess *s)
+{
+	return smtp_q_waiting(s);
+}
+
+int smtp_may_forward(const struct smtp_sess *s)
+{
+	return s->helo_kind != 0 || s->relayed;
 }
 
 void smtp_fwd_line(struct smtp_out *out, const uint8_t *p, size_t n)

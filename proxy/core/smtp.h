@@ -126,6 +126,10 @@ struct smtp_out {
 	uint8_t *fwd_buf; /* copies of command lines */
 	size_t fwd_buf_cap;
 	size_t fwd_buf_len;
+	/* the first fwd_body spans are message body (with the final dot when
+	 * SMTP_ACT_DATA_END); the rest are whole command lines. Body never
+	 * follows a command line within one call (DATA waits for its 354). */
+	uint32_t fwd_body;
 	uint32_t actions; /* SMTP_ACT_* */
 	/* with SMTP_ACT_RELAY: what the caller's stored argument is to be
 	 * replayed with (the core keeps no copy: see SMTP_ACT_HELO) */
@@ -277,6 +281,14 @@ void smtp_tls_started(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
  * 421 4.3.2 and closes at once; a busy one at its next command outside a
  * transaction, or as soon as it becomes idle. */
 void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
+
+/* Returns 1 when s may forward bytes to a backend on its next
+ * smtp_input() (EHLO/HELO done, or a backend session open), else 0: a
+ * caller can skip reserving relay buffers for sessions that cannot. */
+int smtp_may_forward(const struct smtp_sess *s);
+
+/* Returns 1 while s waits for a reply from its backend, else 0. */
+int smtp_backend_waiting(const struct smtp_sess *s);
 
 /* Time passed: fires the delayed greeting and the timeouts (421 4.4.2;
  * 451 4.4.2 for a missing end-of-data reply). Returns the next deadline

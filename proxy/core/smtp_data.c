@@ -72,7 +72,7 @@ struct seg {
 static void emit(struct seg *g, const uint8_t *p, size_t n)
 {
 	if (!g->s->wa->data.abort)
-		smtp_fwd_span(g->out, p, n);
+		smtp_fwd_body(g->out, p, n);
 }
 
 /* Forwards the run of input octets up to (not including) i. */

@@ -39,6 +39,8 @@ uint64_t smtp_t64(uint64_t now, uint32_t t);
 
 /* Append a span to out->fwd (merging with the previous one when adjacent). */
 void smtp_fwd_span(struct smtp_out *out, const uint8_t *p, size_t n);
+/* The same for message body bytes (counted in out->fwd_body). */
+void smtp_fwd_body(struct smtp_out *out, const uint8_t *p, size_t n);
 /* Copy a command line (content without terminator) + CRLF to the backend. */
 void smtp_fwd_line(struct smtp_out *out, const uint8_t *p, size_t n);
 

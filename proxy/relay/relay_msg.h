@@ -25,8 +25,8 @@
  * processes the ring in order.
  *
  * Ownership: whoever dequeues a message object owns it and must free it
- * (rte_mempool_put to the pool it came from: relay_msg_pool()) or pass it
- * on (a credit goes back on the other ring).
+ * (rte_mempool_put to the pool it came from: the pair's wpool or rpool)
+ * or pass it on (a credit goes back on the other ring).
  */
 #ifndef BULWARK_RELAY_MSG_H
 #define BULWARK_RELAY_MSG_H
@@ -47,7 +47,9 @@ enum relay_kind {
 	RELAY_M_OPEN = 1,
 	/* object; data: exactly one command line, CRLF included (MAIL, RCPT,
 	 * RSET, DATA, NOOP, AUTH ..., or a SASL continuation line when
-	 * flags has RELAY_F_SASL). The relay may refuse it itself when the
+	 * flags has RELAY_F_SASL); lines are at most RELAY_MSG_DATA bytes
+	 * (SESS_LINE_CAP until AUTH's 12288-byte lines arrive with TLS).
+	 * The core guarantees no bare CR or LF inside. The relay may refuse it itself when the
 	 * backend lacks a capability the line uses (it then queues a reply
 	 * of its own in command order, see relay.h) and serialises command
 	 * lines when the backend lacks PIPELINING. */
@@ -76,7 +78,10 @@ enum relay_kind {
 	 * RELAY_M_CMD/RELAY_M_BODY object to the backend socket (or dropped
 	 * it after ABORT/QUIT or a dead backend); the worker frees it and
 	 * counts the session's bytes in flight down by len. This is the
-	 * worker's flow control (limits.session_mem). */
+	 * worker's flow control (limits.session_mem). A RELAY_M_OPEN object
+	 * comes back too, as soon as the relay has read it, with len 0.
+	 * Objects that no longer match a backend session (another gen, a
+	 * session that ended) come back at once. */
 	RELAY_M_CREDIT,
 
 	RELAY_M_COUNT
@@ -153,12 +158,15 @@ static inline uint32_t relay_gen_next(uint32_t g)
 
 /*
  * Entries each ring of a pair must hold so that no enqueue can fail:
- * both pools' objects (pool_objs each), plus per session slot one terminal
- * control (w2r) or two events (r2w), rounded up to a power of two.
+ * w2r: the worker's objects plus one terminal control per OPEN in the ring
+ * or per open backend session (<= pool_objs + n_sess); r2w: credits and
+ * replies (both pools) plus two events per backend session the relay can
+ * have processed since the worker last looked (<= 2 (pool_objs + n_sess)).
+ * Rounded up to a power of two.
  */
 static inline uint32_t relay_ring_size(uint32_t pool_objs, uint32_t n_sess)
 {
-	uint64_t need = 2ull * pool_objs + 4ull * n_sess + 64u;
+	uint64_t need = 4ull * pool_objs + 4ull * n_sess + 64u;
 	uint32_t r = 64;
 
 	while (r < need && r < (1u << 30))

@@ -157,15 +157,20 @@ static void collect(struct drv *d)
 		txt_str(&d->act, tmp);
 		d->closed = 1;
 	}
+	if (o->fwd_body > o->fwd_n)
+		fail(d, "fwd_body > fwd_n");
+	/* every command span is whole CRLF-ended lines */
+	for (i = o->fwd_body; i < o->fwd_n; i++)
+		if (o->fwd[i].len < 2 || memcmp(o->fwd[i].p + o->fwd[i].len - 2, "\r\n", 2) != 0)
+			fail(d, "a forwarded command span does not end a line");
 	if (a & SMTP_ACT_DATA_END) {
-		int dot = 0;
+		/* the body part, and only it, ends with the final dot */
+		const struct smtp_span *b = o->fwd_body ? &o->fwd[o->fwd_body - 1] : NULL;
 
-		for (i = 0; i < o->fwd_n; i++)
-			if (o->fwd[i].len >= 3 &&
-			    memcmp(o->fwd[i].p + o->fwd[i].len - 3, ".\r\n", 3) == 0)
-				dot = 1;
-		if (!dot)
-			fail(d, "DATA_END without the final dot");
+		if (b == NULL || b->len < 3 || memcmp(b->p + b->len - 3, ".\r\n", 3) != 0)
+			fail(d, "DATA_END without the final dot ending the body spans");
+	} else if (o->fwd_body && d->s.state != SMTP_S_DATA && !(a & SMTP_ACT_BACKEND_ABORT)) {
+		fail(d, "body spans outside DATA without DATA_END or ABORT");
 	}
 	d->deadline = o->deadline;
 	out_init(d);

@@ -1,0 +1,414 @@
+/*
+ * relay_io.c — a backend session's bytes: writing the handshake lines and
+ * the queued worker objects (committing each command to its reply slot, or
+ * refusing it locally), reading replies and passing them to the worker in
+ * command order (relay.h). Session life and failover: relay_sess.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <rte_mempool.h>
+
+#include "relay_int.h"
+
+/* The relay's own replies (RFC 3463 enhanced codes; DESIGN §3). */
+static const char *const local_text[RL_COUNT] = {
+	[RL_UTF8] = "553 5.6.7 backend does not support UTF-8 addresses\r\n",
+	[RL_8BIT] = "555 5.5.4 backend does not support BODY=8BITMIME\r\n",
+	[RL_SIZEP] = "555 5.5.4 backend does not support SIZE\r\n",
+	[RL_TOOBIG] = "552 5.3.4 message size exceeds the backend's fixed limit\r\n",
+	[RL_NOMAIL] = "503 5.5.1 sender was refused, no transaction\r\n",
+};
+
+/* relay_mail_check() verdict -> local reply. */
+static const uint8_t mail_local[] = {
+	[RELAY_MAIL_UTF8] = RL_UTF8,
+	[RELAY_MAIL_8BIT] = RL_8BIT,
+	[RELAY_MAIL_SIZEPARM] = RL_SIZEP,
+	[RELAY_MAIL_TOOBIG] = RL_TOOBIG,
+};
+
+/* ---- Replies to the worker ---------------------------------------------------- */
+
+/* Returns a relay message object, or NULL (s stalls until one comes back). */
+static struct relay_msg *sess_obj(struct relay *r, struct relay_sess *s)
+{
+	void *o;
+
+	if (rte_mempool_get(r->ws[s->w].pair->rpool, &o)) {
+		r->st.rpool_empty++;
+		relay_sess_stall(r, s, 1);
+		return NULL;
+	}
+	return o;
+}
+
+static void sess_reply_out(struct relay *r, struct relay_sess *s, struct relay_msg *m,
+			   const void *p, size_t n)
+{
+	m->sid = s->sid;
+	m->gen = s->gen;
+	m->kind = RELAY_M_REPLY;
+	m->flags = 0;
+	m->len = (uint16_t)n;
+	m->w = s->w;
+	m->next = NULL;
+	memcpy(m->data, p, n);
+	relay_put(r, s->w, (uintptr_t)m);
+}
+
+static void pend_pop(struct relay_sess *s)
+{
+	if (s->pend[s->p_head] == RL_BACKEND)
+		s->n_be_wait--;
+	s->p_head = (uint8_t)((s->p_head + 1) % RELAY_PEND_MAX);
+	s->p_n--;
+}
+
+/* Takes a reply slot in command order; -1 when the worker passed the
+ * bound the SMTP core keeps. */
+static int pend_push(struct relay *r, struct relay_sess *s, uint8_t what)
+{
+	if (s->p_n == RELAY_PEND_MAX) {
+		r->st.proto_err++;
+		return -1;
+	}
+	s->pend[(s->p_head + s->p_n) % RELAY_PEND_MAX] = what;
+	s->p_n++;
+	if (what == RL_BACKEND && !s->n_be_wait++)
+		s->t_wait = r->now;
+	return 0;
+}
+
+/* Sends the relay's own replies that are next in order; 0, or -1 when s
+ * stalled for want of an object. */
+int relay_io_emit(struct relay *r, struct relay_sess *s)
+{
+	while (s->p_n && s->pend[s->p_head] != RL_BACKEND) {
+		if (s->st == RS_READY) {
+			const char *t = local_text[s->pend[s->p_head]];
+			struct relay_msg *m = sess_obj(r, s);
+
+			if (!m)
+				return -1;
+			sess_reply_out(r, s, m, t, strlen(t));
+		}
+		pend_pop(s); /* after QUIT nobody wants them */
+	}
+	return 0;
+}
+
+/* ---- Writing ------------------------------------------------------------- */
+
+enum { HEAD_WRITE, HEAD_WAIT, HEAD_DONE, HEAD_BAD };
+
+/* Decides the queue head's fate before its first byte is written: forward
+ * it (taking its reply slot), refuse it with a local reply, or wait. */
+static int commit_head(struct relay *r, struct relay_sess *s)
+{
+	struct relay_msg *m = s->q_head;
+	uint8_t local = RL_BACKEND;
+	int ends = m->len && m->data[m->len - 1] == '\n';
+
+	if (m->kind == RELAY_M_CMD && s->cmd_cont) {
+		/* The rest of a line longer than one object (AUTH and SASL
+		 * lines reach 12288 octets, RFC 4954 §4): its reply slot was
+		 * taken with its first part. */
+		s->cmd_cont = (uint8_t)!ends;
+	} else if (m->kind == RELAY_M_CMD) {
+		int v = (m->flags & RELAY_F_SASL) ? RELAY_V_OTHER : relay_verb(m->data, m->len);
+
+		/* Without PIPELINING (RFC 2920) one command at a time. */
+		if (!s->caps.pipelining && s->n_be_wait)
+			return HEAD_WAIT;
+		if (v == RELAY_V_MAIL) {
+			int mv = relay_mail_check(m->data, m->len, &s->caps);
+
+			s->refused_tx = mv != RELAY_MAIL_OK;
+			if (mv != RELAY_MAIL_OK)
+				local = mail_local[mv];
+		} else if ((v == RELAY_V_RCPT || v == RELAY_V_DATA) && s->refused_tx) {
+			local = RL_NOMAIL;
+		} else if (v == RELAY_V_RSET) {
+			s->refused_tx = 0;
+		}
+		if (pend_push(r, s, local))
+			return HEAD_BAD;
+		/* MAIL, RCPT and DATA lines (<= 1000 octets) always fit one
+		 * object: a refused line never has a continuation. */
+		s->cmd_cont = (uint8_t)(!ends && local == RL_BACKEND);
+		if (local != RL_BACKEND) {
+			r->st.refusals++;
+			s->q_head = m->next;
+			if (!s->q_head)
+				s->q_tail = NULL;
+			relay_credit(r, m);
+			relay_io_emit(r, s);
+			return HEAD_DONE;
+		}
+	} else if (m->flags & RELAY_F_DATA_END) {
+		if (pend_push(r, s, RL_BACKEND))
+			return HEAD_BAD; /* the reply to the final dot */
+	}
+	s->head_done = 1;
+	return HEAD_WRITE;
+}
+
+/* Sends the body head's n bytes at p and the plain body objects behind it
+ * in one call: a message is streamed in few syscalls. A final-dot object
+ * is never gathered (its reply slot is taken when it becomes the head). */
+static ssize_t body_send(struct relay_sess *s, const uint8_t *p, size_t n)
+{
+	struct iovec iov[RELAY_IOV_MAX];
+	struct msghdr mh = { .msg_iov = iov };
+	const struct relay_msg *m = s->q_head;
+
+	iov[0].iov_base = (void *)p;
+	iov[0].iov_len = n;
+	mh.msg_iovlen = 1;
+	if (!(m->flags & RELAY_F_DATA_END))
+		for (m = m->next; m && mh.msg_iovlen < RELAY_IOV_MAX && m->kind == RELAY_M_BODY &&
+				  !(m->flags & RELAY_F_DATA_END);
+		     m = m->next) {
+			iov[mh.msg_iovlen].iov_base = (void *)m->data;
+			iov[mh.msg_iovlen].iov_len = m->len;
+			mh.msg_iovlen++;
+		}
+	return sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+}
+
+/* k bytes of the queue were written: credits what is done. */
+static void q_consume(struct relay *r, struct relay_sess *s, size_t k)
+{
+	while (s->q_head) {
+		struct relay_msg *m = s->q_head;
+		size_t rest = m->len - s->q_off;
+
+		if (k < rest) {
+			s->q_off += (uint32_t)k;
+			return;
+		}
+		k -= rest;
+		s->q_head = m->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		s->q_off = 0;
+		/* Objects after the head were plain body bytes: no reply slot
+		 * to take, commit_head() would do nothing for them. */
+		s->head_done = 0;
+		relay_credit(r, m);
+		if (!k)
+			return;
+	}
+}
+
+/* Writes what may be written; 0, or -1 when s broke (handled). */
+int relay_io_write(struct relay *r, struct relay_sess *s)
+{
+	for (;;) {
+		const uint8_t *p;
+		size_t n;
+		ssize_t k;
+
+		if (s->hs_off < s->hs_len) {
+			p = s->hs + s->hs_off;
+			n = (size_t)(s->hs_len - s->hs_off);
+		} else {
+			s->hs_len = s->hs_off = 0;
+			if (s->st != RS_READY && s->st != RS_QUIT)
+				break;
+			if (!s->q_head) {
+				if (s->st != RS_QUIT || s->quit_sent ||
+				    (!s->caps.pipelining && s->n_be_wait))
+					break;
+				memcpy(s->hs, "QUIT\r\n", 6);
+				s->hs_len = 6;
+				s->quit_sent = 1;
+				pend_push(r, s, RL_BACKEND); /* the QUIT leaves room */
+				continue;
+			}
+			if (!s->head_done) {
+				int h = commit_head(r, s);
+
+				if (h == HEAD_WAIT)
+					break;
+				if (h == HEAD_DONE)
+					continue;
+				if (h == HEAD_BAD) {
+					relay_sess_broken(r, s);
+					return -1;
+				}
+			}
+			p = s->q_head->data + s->q_off;
+			n = s->q_head->len - s->q_off;
+		}
+		if (s->hs_off < s->hs_len || s->q_head->kind != RELAY_M_BODY)
+			k = n ? send(s->fd, p, n, MSG_NOSIGNAL) : 0;
+		else
+			k = body_send(s, p, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				relay_sess_broken(r, s);
+				return -1;
+			}
+			if (!s->want_out)
+				s->t_wblock = r->now;
+			s->want_out = 1;
+			return 0;
+		}
+		r->st.bytes_out += (uint64_t)k;
+		s->t_wblock = r->now; /* progress: a slow reader is not a dead one */
+		if (s->hs_off < s->hs_len) {
+			s->hs_off = (uint16_t)(s->hs_off + k);
+			continue;
+		}
+		q_consume(r, s, (size_t)k);
+	}
+	s->want_out = 0;
+	return 0;
+}
+
+/* ---- Reading ------------------------------------------------------------- */
+
+/* Sets up the handshake line after the greeting (XCLIENT or EHLO). */
+static int hs_next(struct relay *r, struct relay_sess *s, int xclient)
+{
+	int n;
+
+	if (xclient) {
+		n = relay_xclient((char *)s->hs, sizeof(s->hs), s->open.client_addr,
+				  s->open.client_port);
+		s->st = RS_XCLIENT;
+	} else {
+		n = relay_helo((char *)s->hs, sizeof(s->hs), s->open.ehlo, s->open.helo,
+			       s->open.helo_len);
+		s->st = RS_EHLO;
+	}
+	if (n <= 0) {
+		r->st.proto_err++; /* a HELO argument with CR/LF: never sent */
+		return -1;
+	}
+	s->hs_len = (uint16_t)n;
+	s->hs_off = 0;
+	return 0;
+}
+
+/* One complete reply of len bytes at s->rbuf. Returns 1 (consumed), 0
+ * (s stalled: keep it) or -1 (s was closed or moved on: hands off). */
+static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int code)
+{
+	const struct cfg_backend *cb = &r->cfg->backends[s->be];
+	struct relay_msg *m;
+
+	switch (s->st) {
+	case RS_GREET:
+		/* RFC 5321 §3.1: anything but 220 (554 included) means no
+		 * session with this backend. */
+		if (code != 220 || hs_next(r, s, cb->xclient))
+			break;
+		return relay_io_write(r, s) ? -1 : 1;
+	case RS_XCLIENT:
+		/* Postfix answers a successful XCLIENT with a new 220. */
+		if (code / 100 != 2 || hs_next(r, s, 0))
+			break;
+		return relay_io_write(r, s) ? -1 : 1;
+	case RS_EHLO:
+		if (code != 250)
+			break;
+		if (s->open.ehlo)
+			relay_caps_parse(s->rbuf, len, &s->caps);
+		/* The backend's own EHLO reply is never shown to the client:
+		 * only the fact that it is ready. */
+		s->st = RS_READY;
+		r->st.ready++;
+		relay_be_result(r, s->be, 1);
+		relay_sess_event(r, s, SMTP_BACKEND_READY);
+		return relay_io_write(r, s) ? -1 : 1;
+	case RS_READY:
+		if (relay_io_emit(r, s))
+			return 0;
+		if (!s->n_be_wait) {
+			r->st.proto_err++; /* a reply to nothing */
+			relay_sess_broken(r, s);
+			return -1;
+		}
+		m = sess_obj(r, s);
+		if (!m)
+			return 0;
+		sess_reply_out(r, s, m, s->rbuf, len);
+		r->st.replies++;
+		pend_pop(s);
+		s->t_wait = r->now;
+		relay_io_emit(r, s);
+		/* A reply may free the next serialised command. */
+		if (!s->caps.pipelining && s->q_head && relay_io_write(r, s))
+			return -1;
+		return 1;
+	case RS_QUIT:
+		while (s->p_n && s->pend[s->p_head] != RL_BACKEND)
+			pend_pop(s);
+		if (s->p_n)
+			pend_pop(s);
+		if (s->quit_sent && !s->n_be_wait) {
+			relay_sess_free(r, s, 0); /* the 221: done */
+			return -1;
+		}
+		return relay_io_write(r, s) ? -1 : 1;
+	default:
+		return -1;
+	}
+	relay_sess_broken(r, s); /* a handshake reply that was not the one expected */
+	return -1;
+}
+
+/* Reads and passes on replies; 0, or -1 when s is no longer to be touched. */
+int relay_io_read(struct relay *r, struct relay_sess *s)
+{
+	for (;;) {
+		ssize_t k;
+
+		if (s->stalled)
+			return 0;
+		if (s->rlen) {
+			int code = 0,
+			    n = relay_reply_scan(&s->rs, s->rbuf, s->rlen, sizeof(s->rbuf), &code);
+
+			if (n < 0 || (n == 0 && s->rlen == sizeof(s->rbuf))) {
+				r->st.proto_err++; /* malformed or too long: gone */
+				relay_sess_broken(r, s);
+				return -1;
+			}
+			if (n > 0) {
+				int v = sess_reply(r, s, (size_t)n, code);
+
+				if (v < 0)
+					return -1;
+				if (v == 0)
+					return 0;
+				memmove(s->rbuf, s->rbuf + n, s->rlen - (uint32_t)n);
+				s->rlen -= (uint32_t)n;
+				continue;
+			}
+		}
+		k = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+		if (k > 0) {
+			s->rlen += (uint32_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (s->st == RS_QUIT && s->quit_sent) {
+			relay_sess_free(r, s, 0); /* closed after our QUIT: fine */
+			return -1;
+		}
+		relay_sess_broken(r, s); /* EOF or error */
+		return -1;
+	}
+}

@@ -1,0 +1,79 @@
+/*
+ * relay_proxy.c — PROXY v1/v2, XCLIENT and EHLO encoders (relay_proxy.h).
+ * The PROXY protocol spec is haproxy's doc/proxy-protocol.txt.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "relay_proxy.h"
+
+/* Writes the dotted quad of a network-order address; returns its length. */
+static int quad(char *buf, size_t cap, uint32_t a)
+{
+	const uint8_t *b = (const uint8_t *)&a;
+
+	return snprintf(buf, cap, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+}
+
+/* Returns n when snprintf's n fits in cap, else -ENOSPC. */
+static int fit(int n, size_t cap)
+{
+	return n >= 0 && (size_t)n < cap ? n : -ENOSPC;
+}
+
+int relay_proxy_v1(char *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
+		   uint16_t dport)
+{
+	char s[16], d[16];
+
+	quad(s, sizeof(s), src);
+	quad(d, sizeof(d), dst);
+	return fit(
+	    snprintf(buf, cap, "PROXY TCP4 %s %s %u %u\r\n", s, d, ntohs(sport), ntohs(dport)),
+	    cap);
+}
+
+int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
+		   uint16_t dport)
+{
+	/* spec §2.2: the signature can never be confused with a v1 line or
+	 * with SMTP: it holds CR LF CR LF NUL. */
+	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+					 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+
+	if (cap < RELAY_PROXY_V2_LEN)
+		return -ENOSPC;
+	memcpy(buf, sig, sizeof(sig));
+	buf[12] = 0x21; /* version 2, command PROXY */
+	buf[13] = 0x11; /* AF_INET, STREAM */
+	buf[14] = 0;    /* address block length, big-endian: 12 */
+	buf[15] = 12;
+	memcpy(buf + 16, &src, 4);
+	memcpy(buf + 20, &dst, 4);
+	memcpy(buf + 24, &sport, 2);
+	memcpy(buf + 26, &dport, 2);
+	return (int)RELAY_PROXY_V2_LEN;
+}
+
+int relay_xclient(char *buf, size_t cap, uint32_t addr, uint16_t port)
+{
+	char a[16];
+
+	quad(a, sizeof(a), addr);
+	return fit(snprintf(buf, cap, "XCLIENT ADDR=%s PORT=%u\r\n", a, ntohs(port)), cap);
+}
+
+int relay_helo(char *buf, size_t cap, int ehlo, const uint8_t *arg, size_t len)
+{
+	if (memchr(arg, '\r', len) || memchr(arg, '\n', len) || memchr(arg, 0, len))
+		return -EINVAL;
+	if (len + 7 > cap)
+		return -ENOSPC;
+	memcpy(buf, ehlo ? "EHLO " : "HELO ", 5);
+	memcpy(buf + 5, arg, len);
+	memcpy(buf + 5 + len, "\r\n", 2);
+	return (int)(len + 7);
+}

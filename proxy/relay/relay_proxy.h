@@ -1,0 +1,41 @@
+/*
+ * relay_proxy.h — pure encoders for what the relay says first to a backend:
+ * the HAProxy PROXY protocol header (v1 text, v2 binary), Postfix XCLIENT
+ * and the replayed EHLO/HELO line. No I/O, no allocation.
+ *
+ * Addresses and ports are in network byte order, as in struct relay_open.
+ * Each encoder returns the number of bytes written to buf, or -ENOSPC when
+ * cap is too small (nothing useful written then).
+ */
+#ifndef BULWARK_RELAY_PROXY_H
+#define BULWARK_RELAY_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* PROXY v1's longest line, CRLF included (spec §2.1: 107 bytes). */
+#define RELAY_PROXY_V1_MAX 107u
+/* PROXY v2 for TCP over IPv4: 16-byte header + 12 address bytes. */
+#define RELAY_PROXY_V2_LEN 28u
+/* "XCLIENT ADDR=255.255.255.255 PORT=65535\r\n" */
+#define RELAY_XCLIENT_MAX 48u
+/* "EHLO " + a 255-byte argument + CRLF */
+#define RELAY_HELO_MAX 262u
+
+/* "PROXY TCP4 <src> <dst> <sport> <dport>\r\n" (spec §2.1). */
+int relay_proxy_v1(char *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
+		   uint16_t dport);
+
+/* The 12-byte signature, version 2 / command PROXY (0x21), AF_INET over
+ * STREAM (0x11), length 12, then src, dst, sport, dport (spec §2.2). */
+int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
+		   uint16_t dport);
+
+/* "XCLIENT ADDR=a.b.c.d PORT=n\r\n" (Postfix XCLIENT_README). */
+int relay_xclient(char *buf, size_t cap, uint32_t addr, uint16_t port);
+
+/* "EHLO <arg>\r\n" (ehlo != 0) or "HELO <arg>\r\n". An argument with CR,
+ * LF or NUL is refused with -EINVAL (it would smuggle a command). */
+int relay_helo(char *buf, size_t cap, int ehlo, const uint8_t *arg, size_t len);
+
+#endif /* BULWARK_RELAY_PROXY_H */

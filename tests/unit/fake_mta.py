@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""fake_mta.py -- a tiny fake backend MTA for test_relay_loop (loopback only).
+
+Usage: fake_mta.py LOGDIR MODE [MODE ...]
+Listens on 127.0.0.1, one ephemeral port per MODE, prints "PORTS p1 p2 ..."
+on stdout, then serves until killed. Every connection's raw received bytes
+are appended to LOGDIR/<port>-<n>.raw as they arrive.
+
+Modes:
+  ok       PIPELINING, 8BITMIME, SMTPUTF8, SIZE 1000000; accepts everything
+  nopipe   no PIPELINING/SMTPUTF8/SIZE; answers 500 if a client pipelines
+  silent   accepts TCP, never says a word
+  bad      greets with 554
+  die      closes the connection when MAIL arrives
+  noehlo   answers EHLO with 502
+  mute     greets and answers EHLO, then reads and never answers
+  late     silent for its first 3 connections, then like ok
+"""
+import os
+import socket
+import sys
+import threading
+
+CAPS = {
+    "ok": ["PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE 1000000"],
+    "nopipe": ["8BITMIME"],
+}
+
+
+def serve(conn, mode, path):
+    log = open(path, "ab", buffering=0)
+    buf = b""
+    in_data = False
+
+    def recv():
+        nonlocal buf
+        d = conn.recv(65536)
+        if not d:
+            raise EOFError
+        log.write(d)
+        buf += d
+
+    def send(s):
+        conn.sendall(s.encode())
+
+    try:
+        if mode == "silent":
+            while True:
+                recv()
+        # PROXY v2 (binary) or v1 (a line) before the greeting
+        conn.settimeout(0.1)
+        try:
+            recv()
+        except socket.timeout:
+            pass
+        conn.settimeout(None)
+        if buf.startswith(b"\r\n\r\n\x00\r\nQUIT\n"):
+            while len(buf) < 16:
+                recv()
+            buf = buf[16 + int.from_bytes(buf[14:16], "big"):]
+        elif buf.startswith(b"PROXY "):
+            while b"\r\n" not in buf:
+                recv()
+            buf = buf[buf.index(b"\r\n") + 2:]
+        if mode == "bad":
+            send("554 5.3.2 go away\r\n")
+            while True:
+                recv()
+        send("220 fake.example ESMTP\r\n")
+        while True:
+            if in_data:
+                while b"\r\n.\r\n" not in buf:
+                    recv()
+                buf = buf[buf.index(b"\r\n.\r\n") + 5:]
+                in_data = False
+                send("250 2.0.0 queued\r\n")
+                continue
+            while b"\r\n" not in buf:
+                recv()
+            line, buf = buf.split(b"\r\n", 1)
+            verb = line[:4].upper()
+            if mode == "nopipe" and buf:
+                send("500 5.5.0 pipelining violation\r\n")
+                continue
+            if verb == b"EHLO":
+                if mode == "noehlo":
+                    send("502 5.5.1 no EHLO here\r\n")
+                    continue
+                caps = CAPS.get(mode, CAPS["ok"])
+                send("250-fake.example\r\n" +
+                     "".join("250-%s\r\n" % c for c in caps[:-1]) +
+                     "250 %s\r\n" % caps[-1])
+            elif mode == "mute":
+                continue
+            elif verb == b"HELO":
+                send("250 fake.example\r\n")
+            elif verb == b"XCLI":
+                send("220 fake.example ESMTP again\r\n")
+            elif verb == b"MAIL" and mode == "die":
+                conn.close()
+                return
+            elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                send("250 2.1.0 ok\r\n")
+            elif verb == b"DATA":
+                in_data = True
+                send("354 go ahead\r\n")
+            elif verb == b"QUIT":
+                send("221 2.0.0 bye\r\n")
+                conn.close()
+                return
+            else:
+                send("502 5.5.2 what\r\n")
+    except (EOFError, OSError):
+        pass
+    finally:
+        log.close()
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def listen(sock, mode, logdir):
+    port = sock.getsockname()[1]
+    n = 0
+    while True:
+        conn, _ = sock.accept()
+        n += 1
+        path = os.path.join(logdir, "%d-%d.raw" % (port, n))
+        m = "silent" if mode == "late" and n <= 3 else mode
+        threading.Thread(target=serve, args=(conn, m, path), daemon=True).start()
+
+
+def main():
+    logdir = sys.argv[1]
+    socks = []
+    for mode in sys.argv[2:]:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        socks.append((s, mode))
+    print("PORTS " + " ".join(str(s.getsockname()[1]) for s, _ in socks), flush=True)
+    for s, mode in socks:
+        threading.Thread(target=listen, args=(s, mode, logdir), daemon=True).start()
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+/*
+ * test_relay_proxy.c — proxy/relay/relay_proxy.c: the exact PROXY v1 and v2
+ * bytes, XCLIENT and the replayed EHLO/HELO line, each written to the very
+ * end of a guarded buffer so a byte past the capacity crashes.
+ */
+#include <errno.h>
+
+#include <arpa/inet.h>
+
+#include "relay_proxy.h"
+
+#include "check.h"
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return a.s_addr;
+}
+
+/* A buffer of exactly cap bytes that ends at a PROT_NONE page. */
+static uint8_t *at_end(struct check_guard *g, size_t cap)
+{
+	return g->lo + g->size - cap;
+}
+
+static void test_v2(struct check_guard *g)
+{
+	static const uint8_t want[RELAY_PROXY_V2_LEN] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, /* signature */
+		0x54, 0x0a, 0x21,                                           /* v2, PROXY */
+		0x11,                                                       /* TCP over IPv4 */
+		0x00, 0x0c,                                                 /* 12 bytes follow */
+		192,  0,    2,    1,                                        /* src */
+		198,  18,   0,    1,                                        /* dst */
+		0x30, 0x39,                                                 /* 12345 */
+		0x00, 0x19,                                                 /* 25 */
+	};
+	uint8_t *b = at_end(g, RELAY_PROXY_V2_LEN);
+
+	CHECK_EQ(relay_proxy_v2(b, RELAY_PROXY_V2_LEN, ip("192.0.2.1"), htons(12345),
+				ip("198.18.0.1"), htons(25)),
+		 RELAY_PROXY_V2_LEN);
+	CHECK_MEM(b, RELAY_PROXY_V2_LEN, want, sizeof(want));
+	b = at_end(g, RELAY_PROXY_V2_LEN - 1);
+	CHECK_EQ(relay_proxy_v2(b, RELAY_PROXY_V2_LEN - 1, 0, 0, 0, 0), -ENOSPC);
+}
+
+static void test_v1(struct check_guard *g)
+{
+	const char *want = "PROXY TCP4 192.0.2.1 198.18.0.1 12345 25\r\n";
+	const char *lng = "PROXY TCP4 255.255.255.255 255.255.255.254 65535 65534\r\n";
+	size_t n = strlen(want), ln = strlen(lng);
+	char *b = (char *)at_end(g, n + 1);
+
+	CHECK_EQ(
+	    relay_proxy_v1(b, n + 1, ip("192.0.2.1"), htons(12345), ip("198.18.0.1"), htons(25)),
+	    n);
+	CHECK_MEM(b, n, want, n);
+	/* the terminating NUL of snprintf needs one more byte than the line */
+	b = (char *)at_end(g, n);
+	CHECK_EQ(relay_proxy_v1(b, n, ip("192.0.2.1"), htons(12345), ip("198.18.0.1"), htons(25)),
+		 -ENOSPC);
+	/* the longest TCP4 line fits the spec's bound */
+	b = (char *)at_end(g, RELAY_PROXY_V1_MAX);
+	CHECK_EQ(relay_proxy_v1(b, RELAY_PROXY_V1_MAX, ip("255.255.255.255"), htons(65535),
+				ip("255.255.255.254"), htons(65534)),
+		 ln);
+	CHECK_MEM(b, ln, lng, ln);
+}
+
+static void test_xclient(struct check_guard *g)
+{
+	const char *want = "XCLIENT ADDR=192.0.2.7 PORT=40000\r\n";
+	size_t n = strlen(want);
+	char *b = (char *)at_end(g, RELAY_XCLIENT_MAX);
+
+	CHECK_EQ(relay_xclient(b, RELAY_XCLIENT_MAX, ip("192.0.2.7"), htons(40000)), n);
+	CHECK_MEM(b, n, want, n);
+	CHECK(relay_xclient(b, RELAY_XCLIENT_MAX, ip("255.255.255.255"), htons(65535)) > 0);
+	b = (char *)at_end(g, 10);
+	CHECK_EQ(relay_xclient(b, 10, ip("192.0.2.7"), htons(40000)), -ENOSPC);
+}
+
+static void test_helo(struct check_guard *g)
+{
+	uint8_t arg[255];
+	char *b = (char *)at_end(g, RELAY_HELO_MAX);
+
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX, 1, (const uint8_t *)"client.example", 14), 21);
+	CHECK_MEM(b, 21, "EHLO client.example\r\n", 21);
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX, 0, (const uint8_t *)"[192.0.2.1]", 11), 18);
+	CHECK_MEM(b, 18, "HELO [192.0.2.1]\r\n", 18);
+	/* an argument that would smuggle a second command is never written */
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX, 1, (const uint8_t *)"a\r\nRSET", 7), -EINVAL);
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX, 1, (const uint8_t *)"a\nb", 3), -EINVAL);
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX, 1, (const uint8_t *)"a\0b", 3), -EINVAL);
+	/* the longest argument fills the buffer exactly */
+	memset(arg, 'x', sizeof(arg));
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX, 1, arg, sizeof(arg)), RELAY_HELO_MAX);
+	CHECK_MEM(b + RELAY_HELO_MAX - 2, 2, "\r\n", 2);
+	b = (char *)at_end(g, RELAY_HELO_MAX - 1);
+	CHECK_EQ(relay_helo(b, RELAY_HELO_MAX - 1, 1, arg, sizeof(arg)), -ENOSPC);
+}
+
+int main(void)
+{
+	struct check_guard g;
+
+	check_guard_init(&g, 1);
+	test_v2(&g);
+	test_v1(&g);
+	test_xclient(&g);
+	test_helo(&g);
+	check_guard_free(&g);
+	return check_done("relay_proxy");
+}
