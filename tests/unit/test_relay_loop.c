@@ -429,6 +429,25 @@ static void test_long_line(void)
 	rd_stop();
 	CHECK_EQ(rd.rl.st.replies, 2);
 	CHECK_EQ(rd.rl.st.proto_err, 0);
+
+	/* Two lines in one object break the contract, but each still gets
+	 * its reply, in order. */
+	rd_cfg_base();
+	rd_backend(rd.ports[M_OK], 0, 0, 10);
+	rd_start();
+	rd_open(11, 2);
+	EXPECT_EVENT(11, 2, SMTP_BACKEND_READY);
+	rd_cmd(11, 2, "NOOP\r\nXYZZY\r\n");
+	rd_cmd(11, 2, "RSET\r\n");
+	EXPECT_REPLY(11, 2, "250 ");
+	EXPECT_REPLY(11, 2, "502 ");
+	EXPECT_REPLY(11, 2, "250 ");
+	rd_ctl(RELAY_M_ABORT, 11, 2);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.replies, 3);
+	CHECK_EQ(rd.rl.st.proto_err, 1);
+	CHECK_EQ(rd.rl.st.gone, 0);
 }
 
 /* A body of 40 full objects arrives intact and in order (gathered
