@@ -231,6 +231,7 @@ int relay_init(struct relay *r, const struct cfg *cfg, struct relay_pair *pairs,
 		be->hc->tag = RELAY_EP_HC;
 		be->hc->be = (uint8_t)b;
 		be->hc->fd = -1;
+		relay_rscan_init(&be->hc->rs);
 	}
 	r->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (r->ep < 0) {

@@ -110,6 +110,25 @@ static int hc_send(struct relay_hc *h, const void *p, size_t n)
 	return send(h->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n ? 0 : -1;
 }
 
+/* Sends the PROXY header the backend is configured for, if any. */
+static int hc_proxy(struct relay *r, struct relay_hc *h)
+{
+	uint8_t hdr[RELAY_PROXY_V2_LOCAL_LEN];
+	int n;
+
+	switch (r->cfg->backends[h->be].proxy_protocol) {
+	case CFG_PROXY_V1:
+		n = relay_proxy_v1_unknown((char *)hdr, sizeof(hdr));
+		break;
+	case CFG_PROXY_V2:
+		n = relay_proxy_v2_local(hdr, sizeof(hdr));
+		break;
+	default:
+		return 0;
+	}
+	return n > 0 ? hc_send(h, hdr, (size_t)n) : -1;
+}
+
 static void hc_done(struct relay *r, struct relay_hc *h, int ok)
 {
 	if (ok)
@@ -171,6 +190,12 @@ void relay_hc_io(struct relay *r, struct relay_hc *h, uint32_t events)
 		if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &l) || err ||
 		    (events & (EPOLLERR | EPOLLHUP)) ||
 		    relay_ep_set(r, h->fd, h, &h->ep_mask, EPOLLIN)) {
+			hc_fail(r, h);
+			return;
+		}
+		/* A backend that reads a PROXY header first waits for one
+		 * before it greets: send the kind for our own connections. */
+		if (hc_proxy(r, h)) {
 			hc_fail(r, h);
 			return;
 		}

@@ -1,7 +1,8 @@
 /*
  * relay_int.h — what the relay's own files share: the backend session and
  * health check states and the functions between relay.c (loop, rings),
- * relay_sess.c (one backend session) and relay_be.c (balancing, health).
+ * relay_sess.c (a backend session's life), relay_io.c (its bytes) and
+ * relay_be.c (balancing, health).
  */
 #ifndef BULWARK_RELAY_INT_H
 #define BULWARK_RELAY_INT_H
@@ -18,9 +19,11 @@
 #define RELAY_IDLE_WAIT_MS 1  /* epoll_wait timeout when no ring had work (DESIGN §1) */
 #define RELAY_SWEEP_MS     20 /* timeouts and health checks are looked at this often */
 #define RELAY_IOV_MAX      16 /* body objects written by one sendmsg */
-/* Replies a session may await at once: the SMTP core pauses at 29
- * pending replies, plus the final dot and the QUIT. */
+/* Replies a session may await at once: the worker's SMTP core forwards
+ * no more commands than its reply queue holds (SMTP_QUEUE_SLOTS), plus
+ * the final dot and the QUIT; twice that leaves room. */
 #define RELAY_PEND_MAX 64
+_Static_assert(RELAY_PEND_MAX >= SMTP_QUEUE_SLOTS + 2, "RELAY_PEND_MAX below the core's bound");
 /* How long a closing session waits for the 221 to its QUIT at most
  * (never longer than relay.reply_timeout_ms): the client has its answer
  * already, this only spares the backend a reset. */

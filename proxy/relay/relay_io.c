@@ -105,6 +105,26 @@ int relay_io_emit(struct relay *r, struct relay_sess *s)
 
 enum { HEAD_WRITE, HEAD_WAIT, HEAD_DONE, HEAD_BAD };
 
+/* The contract is one line per CMD object; should an object hold more,
+ * each line that starts inside it after the first (after an LF that is
+ * not its last byte) still gets its reply slot, so that replies stay in
+ * order (counted as a contract breach). Returns -1 when the slots ran
+ * out. */
+static int extra_lines(struct relay *r, struct relay_sess *s, const struct relay_msg *m)
+{
+	const uint8_t *p = m->data, *end = m->data + m->len, *lf;
+	int n = 0;
+
+	while (p < end && (lf = memchr(p, '\n', (size_t)(end - p))) && lf + 1 < end) {
+		if (!n++)
+			r->st.proto_err++;
+		if (pend_push(r, s, RL_BACKEND))
+			return -1;
+		p = lf + 1;
+	}
+	return 0;
+}
+
 /* Decides the queue head's fate before its first byte is written: forward
  * it (taking its reply slot), refuse it with a local reply, or wait. */
 static int commit_head(struct relay *r, struct relay_sess *s)
@@ -118,6 +138,8 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 		 * lines reach 12288 octets, RFC 4954 §4): its reply slot was
 		 * taken with its first part. */
 		s->cmd_cont = (uint8_t)!ends;
+		if (extra_lines(r, s, m))
+			return HEAD_BAD;
 	} else if (m->kind == RELAY_M_CMD) {
 		int v = (m->flags & RELAY_F_SASL) ? RELAY_V_OTHER : relay_verb(m->data, m->len);
 
@@ -136,6 +158,8 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 			s->refused_tx = 0;
 		}
 		if (pend_push(r, s, local))
+			return HEAD_BAD;
+		if (local == RL_BACKEND && extra_lines(r, s, m))
 			return HEAD_BAD;
 		/* MAIL, RCPT and DATA lines (<= 1000 octets) always fit one
 		 * object: a refused line never has a continuation. */

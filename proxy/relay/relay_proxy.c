@@ -36,14 +36,31 @@ int relay_proxy_v1(char *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t
 	    cap);
 }
 
+/* spec §2.2: the signature can never be confused with a v1 line or with
+ * SMTP: it holds CR LF CR LF NUL. */
+static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+				 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+
+int relay_proxy_v1_unknown(char *buf, size_t cap)
+{
+	return fit(snprintf(buf, cap, "PROXY UNKNOWN\r\n"), cap);
+}
+
+int relay_proxy_v2_local(uint8_t *buf, size_t cap)
+{
+	if (cap < RELAY_PROXY_V2_LOCAL_LEN)
+		return -ENOSPC;
+	memcpy(buf, sig, sizeof(sig));
+	buf[12] = 0x20; /* version 2, command LOCAL */
+	buf[13] = 0x00; /* AF_UNSPEC, UNSPEC */
+	buf[14] = 0;    /* no address block */
+	buf[15] = 0;
+	return (int)RELAY_PROXY_V2_LOCAL_LEN;
+}
+
 int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
 		   uint16_t dport)
 {
-	/* spec §2.2: the signature can never be confused with a v1 line or
-	 * with SMTP: it holds CR LF CR LF NUL. */
-	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
-					 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
-
 	if (cap < RELAY_PROXY_V2_LEN)
 		return -ENOSPC;
 	memcpy(buf, sig, sizeof(sig));

@@ -31,6 +31,16 @@ int relay_proxy_v1(char *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t
 int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
 		   uint16_t dport);
 
+/* PROXY v2 LOCAL header: 16 bytes, no address block. */
+#define RELAY_PROXY_V2_LOCAL_LEN 16u
+
+/* The headers of a connection the relay makes on its own behalf (health
+ * checks), so that a backend that insists on a header still answers: v1
+ * "PROXY UNKNOWN\r\n" (spec §2.1), v2 command LOCAL with family UNSPEC and
+ * no addresses (spec §2.2: the receiver uses the real connection's). */
+int relay_proxy_v1_unknown(char *buf, size_t cap);
+int relay_proxy_v2_local(uint8_t *buf, size_t cap);
+
 /* "XCLIENT ADDR=a.b.c.d PORT=n\r\n" (Postfix XCLIENT_README). */
 int relay_xclient(char *buf, size_t cap, uint32_t addr, uint16_t port);
 

@@ -5,6 +5,8 @@
 # right reply; the client never hears 250 for a message the backend did not
 # accept, and the recorder stores nothing then. A backend that never greets
 # or is gone: MAIL gets 421 4.3.0 (one backend), junk still gets 500.
+# Health checks mark a backend that never greets down and keep a healthy
+# PROXY v2 one up; sessions fail over.
 . "$(dirname "$0")/relay_lib.sh"
 
 E='EHLO client.example\r\n'
@@ -97,5 +99,53 @@ out=$(cli curl --http0.9 -s -m 5 "http://$BULWARK_ADDR:25/" 2>&1 || true)
 expect "... junk (curl --http0.9) still gets 500" "$out" '^500 5\.5\.2'
 out=$(smtpc 'HLEO x\r\n' "$Q")
 expect "... typo still gets 500, QUIT 221" "$out" '^500 5\.5\.2' '^221 '
+
+# --- failover and health checks: a second recorder on port 26 that never
+# greets ("bad", first in the list) beside the lab's recorder on 25 ("lab");
+# both expect PROXY v2 on every connection, health checks included, as
+# Postfix does with smtpd_upstream_proxy_protocol.
+# two_backends NAME INTERVAL_MS: a lab with both, health checks that often
+two_backends() {
+	local conf=$RELAY_TMP/$1.conf i
+	sed -e 's/"-l", "0-1"/"--lcores", "0@0,1@1,2@0"/' \
+		-e "s/^\tring_size = 1024;/&\n\tconnect_timeout_ms = 1000;\n\thealth = { interval_ms = $2; timeout_ms = 500; fall = 2; rise = 2; };/" \
+		"$root/config/lab.conf" >"$conf"
+	printf '%s\n' 'backends = (' \
+		'	{ name = "bad"; address = "198.19.0.10"; port = 26; proxy_protocol = "v2"; },' \
+		'	{ name = "lab"; address = "198.19.0.10"; port = 25; proxy_protocol = "v2"; }' \
+		');' >>"$conf"
+	grep -q "interval_ms = $2" "$conf" || fail "$1.conf: no relay section in lab.conf for the health checks"
+	relay_up "$1" --config "$conf" --backend record
+	rm -f "$RELAY_TMP/bad.ready"
+	"$root/tools/lab" bexec --name "$LAB_NAME" "$PY" "$root/tests/integration/recorder.py" \
+		--listen 198.19.0.10:26 --spool "$RELAY_TMP/$1.bad" --proxy v2 --no-greet \
+		--ready-file "$RELAY_TMP/bad.ready" 2>"$RELAY_TMP/$1.bad.log" &
+	RELAY_PIDS+=("$!")
+	for ((i = 0; i < 50; i++)); do
+		[[ -f $RELAY_TMP/bad.ready ]] && break
+		sleep 0.1
+	done
+}
+
+# failover within a session: no health check runs yet (backends start up)
+two_backends it_rf_fo 60000
+for k in 1 2 3 4; do
+	out=$(smtpc --pause 0.2 --idle 3 "$E" "MAIL FROM:<fo$k@example.org>\r\n" "$R" "$D" "$B" "$Q")
+	expect "failover $k: the message reaches the backend that greets" "$out" '^250 2\.1\.0' '^250 2\.0\.0'
+done
+(($(stored) == 4)) && ok "... all 4 stored by 'lab'" || fail "... 'lab' stored $(stored) of 4"
+n=$(grep -c 'event=connect' "$RELAY_TMP/it_rf_fo.bad.log" || true)
+((n > 0)) && ok "... after $n connection(s) to 'bad', which never greeted" ||
+	fail "... 'bad' was never tried: failover not exercised"
+
+# health checks every 300 ms, down after 2 failures
+two_backends it_rf_hc 300
+sleep 3
+log=$(grep -E 'event=backend_(down|up)' "$BULWARK_LOG" || true)
+expect "health checks mark the backend that never greets down" "$log" 'event=backend_down .*backend=bad'
+reject "health checks keep the healthy PROXY v2 backend up" "$log" 'event=backend_down .*backend=lab'
+reject "... as they open with a PROXY header" "$(cat "$BACKEND_LOG")" 'invalid PROXY'
+out=$(smtpc --pause 0.2 --idle 3 "$E" "$M" "$R" "$Q")
+expect "... and a session then is relayed" "$out" '^250 2\.1\.0' '^250 2\.1\.5'
 
 finish

@@ -15,6 +15,8 @@ Modes:
   noehlo   answers EHLO with 502
   mute     greets and answers EHLO, then reads and never answers
   late     silent for its first 3 connections, then like ok
+  proxy    like ok, but greets only after a PROXY v1/v2 header (as Postfix
+           with smtpd_upstream_proxy_protocol does)
 """
 import os
 import socket
@@ -48,12 +50,16 @@ def serve(conn, mode, path):
             while True:
                 recv()
         # PROXY v2 (binary) or v1 (a line) before the greeting
-        conn.settimeout(0.1)
+        conn.settimeout(None if mode == "proxy" else 0.1)
         try:
             recv()
         except socket.timeout:
             pass
         conn.settimeout(None)
+        if mode == "proxy" and not (buf.startswith(b"PROXY ") or
+                                    buf.startswith(b"\r\n\r\n\x00\r\nQUIT\n")):
+            while True:
+                recv()
         if buf.startswith(b"\r\n\r\n\x00\r\nQUIT\n"):
             while len(buf) < 16:
                 recv()

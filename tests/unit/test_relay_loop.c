@@ -261,6 +261,29 @@ static void test_health_rise(void)
 	CHECK(rd.rl.st.health_ok >= 2);
 }
 
+/* Backends that greet only after a PROXY header: the health checks send
+ * PROXY UNKNOWN / v2 LOCAL and keep them up; a session still gets through
+ * with the client's addresses. */
+static void test_health_proxy(void)
+{
+	rd_cfg_base();
+	rd.cfg.relay.health_interval_ms = 100;
+	rd.cfg.relay.health_timeout_ms = 400;
+	rd.cfg.relay.health_fall = 1;
+	rd_backend(rd.ports[M_PROXY], CFG_PROXY_V1, 0, 10);
+	rd_backend(rd.ports[M_PROXY], CFG_PROXY_V2, 0, 10);
+	rd_start();
+	rd_sleep_ms(1200);
+	rd_open(13, 1);
+	EXPECT_EVENT(13, 1, SMTP_BACKEND_READY);
+	rd_ctl(RELAY_M_ABORT, 13, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.health_down, 0);
+	CHECK_EQ(rd.rl.st.health_fail, 0);
+	CHECK(rd.rl.st.health_ok >= 4);
+}
+
 /* No relay object free: the reply waits (nothing lost, nothing out of
  * order) and goes out once objects come back. */
 static void test_stall(void)
@@ -406,6 +429,25 @@ static void test_long_line(void)
 	rd_stop();
 	CHECK_EQ(rd.rl.st.replies, 2);
 	CHECK_EQ(rd.rl.st.proto_err, 0);
+
+	/* Two lines in one object break the contract, but each still gets
+	 * its reply, in order. */
+	rd_cfg_base();
+	rd_backend(rd.ports[M_OK], 0, 0, 10);
+	rd_start();
+	rd_open(11, 2);
+	EXPECT_EVENT(11, 2, SMTP_BACKEND_READY);
+	rd_cmd(11, 2, "NOOP\r\nXYZZY\r\n");
+	rd_cmd(11, 2, "RSET\r\n");
+	EXPECT_REPLY(11, 2, "250 ");
+	EXPECT_REPLY(11, 2, "502 ");
+	EXPECT_REPLY(11, 2, "250 ");
+	rd_ctl(RELAY_M_ABORT, 11, 2);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.replies, 3);
+	CHECK_EQ(rd.rl.st.proto_err, 1);
+	CHECK_EQ(rd.rl.st.gone, 0);
 }
 
 /* A body of 40 full objects arrives intact and in order (gathered
@@ -510,6 +552,7 @@ int main(int argc, char **argv)
 	test_abort_gone();
 	test_health();
 	test_health_rise();
+	test_health_proxy();
 	test_stall();
 	test_reply_timeout();
 	test_balance();

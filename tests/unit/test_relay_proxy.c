@@ -71,6 +71,25 @@ static void test_v1(struct check_guard *g)
 	CHECK_MEM(b, ln, lng, ln);
 }
 
+static void test_local(struct check_guard *g)
+{
+	static const uint8_t want[RELAY_PROXY_V2_LOCAL_LEN] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51,
+		0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0x00, 0x00, /* LOCAL, UNSPEC, 0 */
+	};
+	uint8_t *b = at_end(g, RELAY_PROXY_V2_LOCAL_LEN);
+	char *c = (char *)at_end(g, 16);
+
+	CHECK_EQ(relay_proxy_v2_local(b, RELAY_PROXY_V2_LOCAL_LEN), RELAY_PROXY_V2_LOCAL_LEN);
+	CHECK_MEM(b, RELAY_PROXY_V2_LOCAL_LEN, want, sizeof(want));
+	b = at_end(g, RELAY_PROXY_V2_LOCAL_LEN - 1);
+	CHECK_EQ(relay_proxy_v2_local(b, RELAY_PROXY_V2_LOCAL_LEN - 1), -ENOSPC);
+	CHECK_EQ(relay_proxy_v1_unknown(c, 16), 15);
+	CHECK_MEM(c, 15, "PROXY UNKNOWN\r\n", 15);
+	c = (char *)at_end(g, 15);
+	CHECK_EQ(relay_proxy_v1_unknown(c, 15), -ENOSPC);
+}
+
 static void test_xclient(struct check_guard *g)
 {
 	const char *want = "XCLIENT ADDR=192.0.2.7 PORT=40000\r\n";
@@ -112,6 +131,7 @@ int main(void)
 	check_guard_init(&g, 1);
 	test_v2(&g);
 	test_v1(&g);
+	test_local(&g);
 	test_xclient(&g);
 	test_helo(&g);
 	check_guard_free(&g);
