@@ -15,6 +15,7 @@ Modes:
   noehlo   answers EHLO with 502
   mute     greets and answers EHLO, then reads and never answers
   late     silent for its first 3 connections, then like ok
+  slow     like ok, but sleeps 1 s after each 354 before reading the body
   proxy    like ok, but greets only after a PROXY v1/v2 header (as Postfix
            with smtpd_upstream_proxy_protocol does)
 """
@@ -22,6 +23,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 CAPS = {
     "ok": ["PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE 1000000"],
@@ -75,7 +77,11 @@ def serve(conn, mode, path):
         send("220 fake.example ESMTP\r\n")
         while True:
             if in_data:
-                while b"\r\n.\r\n" not in buf:
+                if mode == "slow":
+                    time.sleep(1.0)  # the relay's writes must block
+                # keep only a tail that may hold part of the final dot
+                while buf.find(b"\r\n.\r\n") < 0:
+                    buf = buf[-4:]
                     recv()
                 buf = buf[buf.index(b"\r\n.\r\n") + 5:]
                 in_data = False

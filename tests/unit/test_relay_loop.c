@@ -507,6 +507,57 @@ static void test_big_body(void)
 	CHECK(got > 0);
 }
 
+/* Backpressure: a backend that does not read for a second while 8 MiB
+ * of body wait. The relay holds the objects it cannot write (no credit
+ * comes back, so the worker's pool bounds the memory), and the message
+ * completes intact once the backend reads. */
+static void test_backpressure(void)
+{
+	enum { N_OBJ = 2048 };
+	uint64_t t0, last_credit, longest = 0;
+	int sent = 0, before;
+	struct got g;
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_SLOW], 0, 0, 10);
+	rd_start();
+	rd_open(14, 1);
+	EXPECT_EVENT(14, 1, SMTP_BACKEND_READY);
+	rd_cmd(14, 1, "MAIL FROM:<a@b>\r\n");
+	rd_cmd(14, 1, "RCPT TO:<c@d>\r\n");
+	rd_cmd(14, 1, "DATA\r\n");
+	EXPECT_REPLY(14, 1, "250 ");
+	EXPECT_REPLY(14, 1, "250 ");
+	EXPECT_REPLY(14, 1, "354 ");
+	t0 = last_credit = rd_now_ms();
+	while (sent < N_OBJ && rd_now_ms() - t0 < 20000) {
+		while (rd.outstanding < RD_POOL - 1 && sent < N_OBJ) {
+			struct relay_msg *m = rd_obj(14, 1, RELAY_M_BODY);
+
+			m->len = RELAY_MSG_DATA;
+			memset(m->data, 'a' + sent % 26, RELAY_MSG_DATA - 2);
+			memcpy(m->data + RELAY_MSG_DATA - 2, "\r\n", 2);
+			rd_put(m);
+			sent++;
+		}
+		before = rd.outstanding;
+		CHECK_EQ(rd_next(&g, 5), -1); /* nothing but credits meanwhile */
+		if (rd.outstanding < before)
+			last_credit = rd_now_ms();
+		else if (rd_now_ms() - last_credit > longest)
+			longest = rd_now_ms() - last_credit;
+	}
+	CHECK_EQ(sent, N_OBJ);
+	CHECK(longest >= 500); /* the writes blocked: credits stopped */
+	rd_body(14, 1, "\r\n.\r\n", 1);
+	EXPECT_REPLY(14, 1, "250 2.0.0 queued");
+	rd_ctl(RELAY_M_QUIT, 14, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.gone, 0);
+	CHECK(rd.rl.st.bytes_out >= (uint64_t)N_OBJ * RELAY_MSG_DATA);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -558,6 +609,7 @@ int main(int argc, char **argv)
 	test_balance();
 	test_long_line();
 	test_big_body();
+	test_backpressure();
 	rd_mta_stop();
 	relay_pairs_free(&rd.pair, 1);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
