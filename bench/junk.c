@@ -629,6 +629,7 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	const struct net_stats *ns = net_stats(w->port[0].net);
 	uint32_t started = 0, t_start = bj_ms(b), idle = 0;
 	uint64_t base_err;
+	size_t sess_rq, sess_rl, rl_res;
 	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_wheel, sess_ovf, sess_helo, per_sess,
 	    total, held;
 	size_t line_res, ovf_res, helo_res;
@@ -678,10 +679,18 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	sess_helo = (sess_helo_in_use(&w->helo) + N - 1) / N;
 	helo_res = (sess_helo_mem(N) + N - 1) / N;
 	sess_lq = sizeof(uint32_t); /* the wait FIFO has a slot per session */
+	/* the relay link: a slot per session in the FIFO of sessions waiting
+	 * for relay objects, and links (with their free-stack entries) only
+	 * while a backend session is open (none here: no relay runs) */
+	sess_rq = sizeof(uint32_t);
+	sess_rl = ((size_t)w->rl_live * (sizeof(struct sess_rl) + sizeof(uint32_t)) + N - 1) / N;
+	rl_res = (sess_relay_mem(N) + N - 1) / N - sess_rq;
 	sess_wheel = (wheel_mem_size(SESS_WHEEL_SLOTS) + N - 1) / N;
-	per_sess = sess_obj + sess_line + sess_helo + sess_lq + sess_wheel + sess_ovf;
+	per_sess = sess_obj + sess_line + sess_helo + sess_lq + sess_rq + sess_rl + sess_wheel +
+		   sess_ovf;
 	total = conn_fp + per_sess;
-	held = total - sess_line - sess_ovf - sess_helo + line_res + ovf_res + helo_res;
+	held = total - sess_line - sess_ovf - sess_helo - sess_rl + line_res + ovf_res + helo_res +
+	       rl_res;
 
 	printf("\nidle: %u sessions asked, %u idle after EHLO (server: live=%u conns=%lu bufs in "
 	       "use=%lu), %.1f s to establish; limits.sessions = %u\n",
@@ -695,10 +704,11 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	       conn_fp, net_conn_size());
 	printf("  sess: %zu B = struct sess %zu (sizeof %zu, budget SESS_BYTES with the relay's "
 	       "field) + work areas in use %zu (%u of %u lent) + EHLO slab in use %zu (%u "
-	       "objects) + work-wait FIFO entry %zu + wheel share %zu + parking in use %zu (%u of "
-	       "%u)\n",
+	       "objects) + work-wait FIFO entry %zu + relay-wait FIFO entry %zu + relay links in "
+	       "use %zu (%u) + wheel share %zu + parking in use %zu (%u of %u)\n",
 	       per_sess, sess_obj, sizeof(struct sess), sess_line, lines_used, w->n_lbuf, sess_helo,
-	       helo_objs, sess_lq, sess_wheel, sess_ovf, ovf_used, w->n_ovf);
+	       helo_objs, sess_lq, sess_rq, sess_rl, w->rl_live, sess_wheel, sess_ovf, ovf_used,
+	       w->n_ovf);
 	printf("  bytes per idle session: %zu (net %zu + sess %zu)\n", total, conn_fp, per_sess);
 	printf("  reserved for limits.sessions = %u (work areas: limits.line_buffers = %u, %zu B "
 	       "per session; parking %zu B; EHLO slab %zu B): %.1f MiB, i.e. %.0f B per idle "
