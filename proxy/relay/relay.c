@@ -424,20 +424,12 @@ int relay_main(void *arg)
 void relay_stats_log(const struct relay *r)
 {
 	const struct relay_stats *s = &r->st;
-	char buf[2048];
-	size_t n = 0;
 
-	buf[0] = '\0';
-	for (uint32_t b = 0; b < r->cfg->n_backends && n < sizeof(buf); b++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s_connects=%lu %s_fail=%lu%s",
-				      r->cfg->backends[b].name, (unsigned long)s->be_connects[b],
-				      r->cfg->backends[b].name, (unsigned long)s->be_fail[b],
-				      r->be[b].up ? "" : " down=1");
 	log_kv(LOG_LVL_INFO,
 	       "event=relay_stats relay=%u opens=%lu ready=%lu none=%lu busy=%lu gone=%lu "
 	       "aborts=%lu quits=%lu connects=%lu connect_fail=%lu bytes_out=%lu replies=%lu "
 	       "refusals=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
-	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu%s",
+	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu",
 	       r->id, (unsigned long)s->opens, (unsigned long)s->ready, (unsigned long)s->none,
 	       (unsigned long)s->busy, (unsigned long)s->gone, (unsigned long)s->aborts,
 	       (unsigned long)s->quits, (unsigned long)s->connects, (unsigned long)s->connect_fail,
@@ -445,5 +437,12 @@ void relay_stats_log(const struct relay *r)
 	       (unsigned long)s->credits, (unsigned long)s->health_ok,
 	       (unsigned long)s->health_fail, (unsigned long)s->health_up,
 	       (unsigned long)s->health_down, (unsigned long)s->enq_retry,
-	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty, buf);
+	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty);
+	/* One line per backend: 64 of them would not fit a log line. */
+	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
+		log_kv(LOG_LVL_INFO,
+		       "event=relay_backend_stats relay=%u backend=%s connects=%lu fail=%lu up=%u "
+		       "conns=%u",
+		       r->id, r->cfg->backends[b].name, (unsigned long)s->be_connects[b],
+		       (unsigned long)s->be_fail[b], r->be[b].up, r->be[b].conns);
 }

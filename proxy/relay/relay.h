@@ -151,7 +151,8 @@ int relay_main(void *arg);
  * pairs. */
 void relay_destroy(struct relay *r);
 
-/* Logs r's counters as one key=value line (proxy/log.h). */
+/* Logs r's counters as one key=value line (proxy/log.h, event=relay_stats),
+ * then one line per backend (event=relay_backend_stats). */
 void relay_stats_log(const struct relay *r);
 
 #endif /* BULWARK_RELAY_H */
