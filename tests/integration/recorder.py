@@ -1,32 +1,28 @@
 #!/usr/bin/python3
-"""recorder.py — the lab's recording backend MTA (aiosmtpd, Debian's
-python3-aiosmtpd; run it with /usr/bin/python3).
+"""recorder.py — the lab's recording backend MTA (Debian's python3-aiosmtpd;
+run it with /usr/bin/python3).
 
-  recorder.py --listen ADDR:PORT --spool DIR [--proxy none|v1|v2] [--xclient]
-              [--fail STAGE=CODE,...] [--drop STAGE] [--no-greet]
-              [--no-pipelining] [--ready-file F] [--hostname H]
+  recorder.py --listen ADDR:PORT --spool DIR [--proxy none|v1|v2|any] [--xclient]
+              [--fail STAGE=CODE,...] [--drop STAGE] [--no-greet] [--no-pipelining]
+              [--ready-file F]
 
-Every accepted message becomes DIR/<n>.eml, its content as the MTA stored it
-(dot-stuffing undone, every other byte as received), and DIR/<n>.json: n,
-conn, mail_from, rcpt_tos, mail_options, rcpt_options, helo (the EHLO/HELO
-name), client_addr/client_port/told_via (what PROXY or XCLIENT told us),
-proxy, xclient, peer, size, sha256. The .json is renamed into place last:
-its presence means "stored". Every connection's bytes, exactly as they came
-off the socket (PROXY header included), are appended to DIR/raw/<conn>.bin.
+A stored message is DIR/<n>.eml, its content as the MTA stored it (dot-
+stuffing undone, every other byte as received), and DIR/<n>.json (renamed
+into place last): n, conn, mail_from, rcpt_tos, mail_options, rcpt_options,
+helo (the EHLO/HELO name), told_via/client_addr/client_port (what PROXY or
+XCLIENT told us), proxy, xclient, peer, size, sha256. Each connection's
+bytes, exactly as they came off the socket, go to DIR/raw/<conn>.bin.
 
---proxy v1|v2|any: each connection must open with a PROXY header of that
-version (LOCAL/UNKNOWN ones too: the real peer counts then), else it is
-closed, as Postfix's smtpd_upstream_proxy_protocol does. --xclient: offer and accept Postfix XCLIENT
-(ADDR PORT NAME HELO PROTO LOGIN DESTADDR DESTPORT; 220 again on success).
-
-Faults, for tests. STAGE is one of ehlo (EHLO and HELO), mail, rcpt, data
-(the DATA command), dot (end of data), rset, noop, quit, and for --drop also
-greet (at accept) and body (at the first body byte, with a reset).
+--proxy: every connection must open with a PROXY header of that version
+(LOCAL/UNKNOWN too), else it is closed, as Postfix's smtpd_upstream_proxy_
+protocol does. --xclient: offer and take Postfix XCLIENT (220 again after).
+Faults: STAGE is ehlo (and HELO), mail, rcpt, data (the command), dot (end of
+data), rset, noop or quit; for --drop also greet (at accept) and body (at
+the first body byte, with a reset).
   --fail STAGE=CODE   answer CODE there instead (421 also closes)
   --drop STAGE        close there without answering (nothing is stored)
   --no-greet          accept TCP, keep reading, never send 220
-  SIGUSR1             toggles "stop reading" on every connection (bytes that
-                      still arrive are held back), for backpressure tests
+  SIGUSR1             toggles "stop reading" on every connection
 Log lines (key=value) go to stderr. Body lines may be up to 1 MiB long.
 """
 import argparse
@@ -80,11 +76,8 @@ class Handler:
         # like Postfix: PIPELINING and enhanced codes (aiosmtpd reads
         # pipelined commands in order anyway)
         session.host_name = hostname
-        extra = ["250-ENHANCEDSTATUSCODES"]
-        if not opt.no_pipelining:
-            extra.insert(0, "250-PIPELINING")
-        if opt.xclient:
-            extra.append("250-XCLIENT " + " ".join(XCLIENT_ATTRS))
+        extra = (["250-PIPELINING"] * (not opt.no_pipelining) + ["250-ENHANCEDSTATUSCODES"]
+                 + ["250-XCLIENT " + " ".join(XCLIENT_ATTRS)] * opt.xclient)
         return responses[:-1] + extra + responses[-1:]
 
     async def handle_MAIL(self, server, session, envelope, address, options):
@@ -99,9 +92,7 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         if opt.drop == "dot":
-            log("drop", conn=server.conn, stage="dot")
-            server.transport.close()
-            raise asyncio.CancelledError
+            server.hangup("dot")
         if "dot" in opt.fail:
             return injected(opt.fail["dot"], "dot")
         counter["msg"] += 1
@@ -132,13 +123,14 @@ class Recorder(SMTP):
     line_length_limit = 1 << 20  # real MTAs take long body lines
 
     def __init__(self, handler):
-        super().__init__(handler, hostname=opt.hostname, ident="ESMTP recorder",
+        super().__init__(handler, hostname="recorder.lab", ident="ESMTP recorder",
                          data_size_limit=128 << 20, enable_SMTPUTF8=True,
                          proxy_protocol_timeout=None if opt.proxy == "none" else 10)
         counter["conn"] += 1
         self.conn = counter["conn"]
         self.raw = open(os.path.join(opt.spool, "raw", "%d.bin" % self.conn), "ab", buffering=0)
         self.held = []
+        self.eof_held = False
         self.xclient = {}
         if not opt.xclient:
             del self._smtp_methods["XCLIENT"]
@@ -150,32 +142,37 @@ class Recorder(SMTP):
     def inject(self, stage, method):
         async def run(arg):
             if opt.drop == stage:
-                log("drop", conn=self.conn, stage=stage)
-                self.transport.close()
-                raise asyncio.CancelledError
+                self.hangup(stage)
             if stage in opt.fail:
-                code = opt.fail[stage]
-                await self.push(injected(code, stage))
-                if code == "421":
-                    self.transport.close()
-                    raise asyncio.CancelledError
+                await self.push(injected(opt.fail[stage], stage))
+                if opt.fail[stage] == "421":
+                    self.hangup(stage)
                 return
             if stage == "data" and opt.drop == "body" and self.envelope.rcpt_tos and not arg:
                 await self.push("354 End data with <CR><LF>.<CR><LF>")
                 await self._reader.read(1)
-                log("drop", conn=self.conn, stage="body")
-                self.transport.abort()
-                raise asyncio.CancelledError
+                self.hangup("body", reset=True)
             await method(arg)
         return run
+
+    def hangup(self, stage, reset=False):
+        """Closes (FIN, or RST with reset) and ends the session's task."""
+        log("drop", conn=self.conn, stage=stage)
+        self.transport.abort() if reset else self.transport.close()
+        raise asyncio.CancelledError
 
     def connection_made(self, transport):
         super().connection_made(transport)
         live.add(self)
         peer = transport.get_extra_info("peername")
         log("connect", conn=self.conn, peer="%s:%s" % peer[:2])
-        if paused:
-            transport.pause_reading()
+        # after the transport's own call_soon(_add_reader), which ignores
+        # a pause made from here
+        self.loop.call_soon(self.pause)
+
+    def pause(self):
+        if paused and self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
 
     def connection_lost(self, exc):
         live.discard(self)
@@ -191,19 +188,28 @@ class Recorder(SMTP):
             return
         super().data_received(data)
 
+    def eof_received(self):
+        if self.held:  # after what was held back, on resume
+            self.eof_held = True
+            return True
+        return super().eof_received()
+
     def resume(self):
         data, self.held = b"".join(self.held), []
         if self.transport is None or self.transport.is_closing():
             return
         if data:
             super().data_received(data)
+        if self.eof_held:
+            self.eof_held = False
+            if not super().eof_received():
+                self.transport.close()
+            return
         self.transport.resume_reading()
 
     async def _handle_client(self):
         if opt.drop == "greet":
-            log("drop", conn=self.conn, stage="greet")
-            self.transport.close()
-            return
+            self.hangup("greet")
         if opt.no_greet:
             await asyncio.Event().wait()  # until the connection is lost
         await super()._handle_client()
@@ -232,10 +238,10 @@ def toggle_pause():
     paused = not paused
     log("paused" if paused else "resumed", connections=len(live))
     for r in list(live):
-        if paused and r.transport is not None and not r.transport.is_closing():
-            r.transport.pause_reading()
-        elif not paused:
-            r.resume()
+        try:
+            r.pause() if paused else r.resume()
+        except Exception as e:  # noqa: BLE001 - one connection must not stop the others
+            log("pause_error", conn=r.conn, error=repr(e))
 
 
 def parse_fail(s):
@@ -260,7 +266,6 @@ async def main():
     ap.add_argument("--no-greet", action="store_true")
     ap.add_argument("--no-pipelining", action="store_true", help="do not offer PIPELINING")
     ap.add_argument("--ready-file")
-    ap.add_argument("--hostname", default="recorder.lab")
     opt = ap.parse_args()
     host, _, port = opt.listen.rpartition(":")
     os.makedirs(os.path.join(opt.spool, "raw"), exist_ok=True)
@@ -276,9 +281,9 @@ async def main():
     loop.add_signal_handler(signal.SIGUSR1, toggle_pause)
     for s in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(s, stop.set)
-    log("listening", addr=opt.listen, proxy=opt.proxy, xclient=opt.xclient,
-        fail=",".join("%s=%s" % i for i in opt.fail.items()) or "-", drop=opt.drop or "-",
-        no_greet=opt.no_greet, pid=os.getpid())
+    log("listening", addr=opt.listen, proxy=opt.proxy, xclient=opt.xclient, drop=opt.drop,
+        fail=",".join("%s=%s" % i for i in opt.fail.items()) or "-", no_greet=opt.no_greet,
+        pid=os.getpid())
     if opt.ready_file:
         put(opt.ready_file, ("%s\n" % opt.listen).encode())
     await stop.wait()

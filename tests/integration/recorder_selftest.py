@@ -191,9 +191,28 @@ def main():
     t.start()
     env.wait(10)
     os.kill(r.p.pid, signal.SIGUSR1)
+    time.sleep(0.2)
+    # a connection made while paused, whose client sends and half-closes
+    late = socket.create_connection(("127.0.0.1", r.port), timeout=1)
+    late.sendall(b"EHLO late\r\nQUIT\r\n")
+    late.shutdown(socket.SHUT_WR)
+    got = b""
+    try:
+        while True:
+            chunk = late.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    check("paused: a new connection is greeted, its commands wait", got.startswith(b"220 ")
+          and b"250" not in got, got)
     check("paused: 20 MiB cannot complete in 3 s", not done.wait(3))
     os.kill(r.p.pid, signal.SIGUSR1)
     check("resumed: completes", done.wait(60))
+    got = late.recv(4096)
+    late.close()
+    check("resumed: the late connection is answered too", b"250" in got or b"221" in got, got)
     s = r.stored()
     check("resumed: byte-identical", s and s[0]["sha256"] == hashlib.sha256(big).hexdigest())
     r.stop()

@@ -74,8 +74,14 @@ for ((i = 0; i < 1200; i++)); do
 	[[ -f $st/result ]] && break
 	sleep 0.1
 done
-result=$(cat "$st/result" 2>/dev/null || echo "no reply within 120 s")
-wait "$sender" || true
+if [[ -f $st/result ]]; then
+	result=$(cat "$st/result")
+	wait "$sender" || true
+else
+	result="no reply within 120 s of the resume: sent $(cat "$st/sent") of $total octets"
+	result+=$'\n'"$(cli ss -tin "dst $BULWARK_ADDR:25")"
+	result+=$'\n'"$(bexec ss -tin "sport = :25")"
+fi
 expect "backend resumed: the message completes, 250" "$result" '^250 '
 sha=$(side big@client.example sha256)
 if [[ -n $sha && $sha == "$(cat "$st/sha256")" ]]; then
