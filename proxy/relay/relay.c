@@ -385,6 +385,8 @@ int relay_main(void *arg)
 {
 	struct relay *r = arg;
 	struct epoll_event ev[RELAY_EP_EVENTS];
+	const struct cfg_workers *wc = &r->cfg->workers;
+	uint32_t empty = 0;
 
 	while (!__atomic_load_n(&r->ctl_stop, __ATOMIC_ACQUIRE)) {
 		unsigned busy;
@@ -393,9 +395,19 @@ int relay_main(void *arg)
 		r->now = relay_now_ms();
 		busy = rings(r);
 		after_batch(r);
-		/* Zero while the rings bring work; otherwise a short sleep in
-		 * the kernel: the relay may share its CPU (DESIGN §1). */
-		n = epoll_wait(r->ep, ev, RELAY_EP_EVENTS, busy ? 0 : RELAY_IDLE_WAIT_MS);
+		/* Zero while the rings bring work and for the workers' back-off
+		 * count of empty loops after it (a worker never wakes the relay:
+		 * sleeping at once would add up to RELAY_IDLE_WAIT_MS to every
+		 * command's round trip); then a short sleep in the kernel: the
+		 * relay may share its CPU (DESIGN §1). With the workers'
+		 * back-off off the relay spins as they do. */
+		if (busy)
+			empty = 0;
+		n = epoll_wait(r->ep, ev, RELAY_EP_EVENTS,
+			       busy || !wc->idle_backoff || empty < wc->empty_polls
+				   ? 0
+				   : RELAY_IDLE_WAIT_MS);
+		empty = n > 0 || busy ? 0 : empty + 1;
 		r->now = relay_now_ms();
 		for (int i = 0; i < n; i++) {
 			uint8_t tag = *(uint8_t *)ev[i].data.ptr;
@@ -428,13 +440,13 @@ void relay_stats_log(const struct relay *r)
 	log_kv(LOG_LVL_INFO,
 	       "event=relay_stats relay=%u opens=%lu ready=%lu none=%lu busy=%lu gone=%lu "
 	       "aborts=%lu quits=%lu connects=%lu connect_fail=%lu bytes_out=%lu replies=%lu "
-	       "refusals=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
+	       "refusals=%lu early=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
 	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu",
 	       r->id, (unsigned long)s->opens, (unsigned long)s->ready, (unsigned long)s->none,
 	       (unsigned long)s->busy, (unsigned long)s->gone, (unsigned long)s->aborts,
 	       (unsigned long)s->quits, (unsigned long)s->connects, (unsigned long)s->connect_fail,
 	       (unsigned long)s->bytes_out, (unsigned long)s->replies, (unsigned long)s->refusals,
-	       (unsigned long)s->credits, (unsigned long)s->health_ok,
+	       (unsigned long)s->early, (unsigned long)s->credits, (unsigned long)s->health_ok,
 	       (unsigned long)s->health_fail, (unsigned long)s->health_up,
 	       (unsigned long)s->health_down, (unsigned long)s->enq_retry,
 	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty);
