@@ -4,13 +4,16 @@
 # told by PROXY v2, then by XCLIENT; a client's XCLIENT and a mid-session
 # EHLO never reach the backend.
 #
-# RELAY_MESSAGES (default 180 smtplib messages, plus 2 pipelined with 100
-# recipients and 10 swaks) and RELAY_BIG (5 MiB messages, default 3) make it
-# shorter, e.g. under BULWARK_LAB_VARIANT=fault.
+# RELAY_MESSAGES (smtplib messages, default 180; plus 2 pipelined with 100
+# recipients), RELAY_SWAKS (default 10), RELAY_BIG (5 MiB messages, default
+# 3) and RELAY_MEDIUM (1 MiB messages, default 4) make it shorter, e.g.
+# under BULWARK_LAB_VARIANT=fault.
 . "$(dirname "$0")/relay_lib.sh"
 client=198.18.1.2
 messages=${RELAY_MESSAGES:-180}
 big=${RELAY_BIG:-3}
+medium=${RELAY_MEDIUM:-4}
+nswaks=${RELAY_SWAKS:-10}
 
 relay_up it_rel --backend record --backend-proxy v2
 
@@ -27,7 +30,7 @@ reject "... the backend's greeting and EHLO reply never shown" "$out" 'recorder\
 # envelopes, swaks; then what the backend stored
 t0=$SECONDS
 out=$(cli "$PY" "$root/tests/integration/relay_mail.py" send "$BULWARK_ADDR" --manifest "$RELAY_TMP/v2.jsonl" \
-	--sessions 4 --messages "$messages" --big "$big" --swaks 10 2>&1) && ok "${out#ok   }" ||
+	--sessions 4 --messages "$messages" --big "$big" --medium "$medium" --swaks "$nswaks" 2>&1) && ok "${out#ok   }" ||
 	fail "sending through the relay" "$out"
 echo "     ($((SECONDS - t0)) s)"
 out=$("$PY" "$root/tests/integration/relay_mail.py" check "$BACKEND_SPOOL" --manifest "$RELAY_TMP/v2.jsonl" \
@@ -75,7 +78,7 @@ bad=$(misplaced_ehlo)
 # --- XCLIENT instead of PROXY
 relay_up it_relx --backend record --backend-proxy none --backend-xclient
 out=$(cli "$PY" "$root/tests/integration/relay_mail.py" send "$BULWARK_ADDR" --manifest "$RELAY_TMP/xc.jsonl" \
-	--sessions 2 --messages 20 --big 0 --swaks 2 2>&1) && ok "XCLIENT backend: ${out#ok   }" ||
+	--sessions 2 --messages 20 --big 0 --medium "$((medium < 2 ? medium : 2))" --swaks 2 2>&1) && ok "XCLIENT backend: ${out#ok   }" ||
 	fail "XCLIENT backend: sending" "$out"
 out=$("$PY" "$root/tests/integration/relay_mail.py" check "$BACKEND_SPOOL" --manifest "$RELAY_TMP/xc.jsonl" \
 	--client "$client" --via xclient 2>&1) && ok "XCLIENT backend: ${out##*ok   }" ||

@@ -37,7 +37,7 @@ fault() {
 	backend_restart "$bargs"
 	before=$(stored)
 	steps "$stage"
-	out=$(smtpc --pause 0.2 --idle "${idle:-2}" "${s[@]}" "$Q")
+	out=$(smtpc --pause 0.1 --idle "${idle:-2}" "${s[@]}" "$Q")
 	expect "$what" "$out" "$@"
 	reject "... never reported delivered" "$out" '^250 2\.0\.0'
 	(($(stored) == before)) || fail "... but the backend stored a message"
@@ -45,7 +45,7 @@ fault() {
 
 # --- Postfix smtp-sink (no PROXY: it would not parse it)
 relay_up it_rf_sink --backend sink
-out=$(smtpc --pause 0.2 "$E" "$M" "$R" "$D" "$B" "$Q")
+out=$(smtpc --pause 0.1 "$E" "$M" "$R" "$D" "$B" "$Q")
 expect "smtp-sink, no fault: the message is accepted" "$out" '^354 ' '^250 2\.0\.0' '^221 '
 fault "smtp-sink -r MAIL: 450 at MAIL" "-r MAIL" mail '^450 4\.3\.0'
 fault "smtp-sink -f MAIL: 5xx at MAIL" "-f MAIL" mail '^5[0-9][0-9] 5\.3\.0'
@@ -64,7 +64,7 @@ fault "smtp-sink -A 0: 550 after DATA reaches the client" "-A 0" dot '^550 '
 
 # --- the recorder (PROXY v2)
 relay_up it_rf_rec --backend record
-out=$(smtpc --pause 0.2 "$E" "$M" "$R" "$D" "$B" "$Q")
+out=$(smtpc --pause 0.1 "$E" "$M" "$R" "$D" "$B" "$Q")
 expect "recorder, no fault: the message is accepted" "$out" '^354 ' '^250 2\.0\.0' '^221 '
 (($(stored) == 1)) && ok "... and stored" || fail "... stored $(stored) messages, not 1"
 fault "recorder --fail mail=451" "--fail mail=451" mail '^451 4\.0\.0'
@@ -93,7 +93,7 @@ for ((i = 0; i < 50; i++)); do
 	[[ -f $BULWARK_STATE/backend.exit ]] && break
 	sleep 0.1
 done
-out=$(smtpc --pause 0.2 --idle 7 "$E" "$M" "$Q")
+out=$(smtpc --pause 0.1 --idle 7 "$E" "$M" "$Q")
 expect "backend gone: EHLO still answered, MAIL gets 421 4.3.0" "$out" '^250 ENHANCEDSTATUSCODES' '^421 4\.3\.0'
 out=$(cli curl --http0.9 -s -m 5 "http://$BULWARK_ADDR:25/" 2>&1 || true)
 expect "... junk (curl --http0.9) still gets 500" "$out" '^500 5\.5\.2'
@@ -130,7 +130,7 @@ two_backends() {
 # failover within a session: no health check runs yet (backends start up)
 two_backends it_rf_fo 60000
 for k in 1 2 3 4; do
-	out=$(smtpc --pause 0.2 --idle 3 "$E" "MAIL FROM:<fo$k@example.org>\r\n" "$R" "$D" "$B" "$Q")
+	out=$(smtpc --pause 0.1 --idle 3 "$E" "MAIL FROM:<fo$k@example.org>\r\n" "$R" "$D" "$B" "$Q")
 	expect "failover $k: the message reaches the backend that greets" "$out" '^250 2\.1\.0' '^250 2\.0\.0'
 done
 (($(stored) == 4)) && ok "... all 4 stored by 'lab'" || fail "... 'lab' stored $(stored) of 4"
@@ -145,7 +145,7 @@ log=$(grep -E 'event=backend_(down|up)' "$BULWARK_LOG" || true)
 expect "health checks mark the backend that never greets down" "$log" 'event=backend_down .*backend=bad'
 reject "health checks keep the healthy PROXY v2 backend up" "$log" 'event=backend_down .*backend=lab'
 reject "... as they open with a PROXY header" "$(cat "$BACKEND_LOG")" 'invalid PROXY'
-out=$(smtpc --pause 0.2 --idle 3 "$E" "$M" "$R" "$Q")
+out=$(smtpc --pause 0.1 --idle 3 "$E" "$M" "$R" "$Q")
 expect "... and a session then is relayed" "$out" '^250 2\.1\.0' '^250 2\.1\.5'
 
 finish

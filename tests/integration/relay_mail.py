@@ -3,12 +3,13 @@
 recording backend stored (tests/integration/relay.sh).
 
   relay_mail.py send ADDR --manifest FILE [--sessions K] [--messages N]
-                     [--swaks N] [--big N] [--seed S]
+                     [--swaks N] [--big N] [--medium N] [--seed S]
   relay_mail.py check SPOOL --manifest FILE [--client ADDR] [--via proxy-v2|xclient|...]
   relay_mail.py big ADDR --mib N --state DIR
 
 send (in the client namespace): N messages with smtplib on K sessions in
-parallel (1 KiB .. 5 MiB; --big of them 5 MiB; 8-bit bodies, lines "."
+parallel (1 KiB .. 5 MiB: --big of 5 MiB, --medium of 1 MiB and 3 times as
+many of 100-300 KiB, the rest up to 32 KiB; 8-bit bodies, lines "."
 and "..", lines over 1000 octets; one transaction with 100 recipients),
 two raw-socket transactions that pipeline MAIL, 100 RCPT and DATA in one
 write, and --swaks messages with swaks. Every reply must be a success.
@@ -134,8 +135,10 @@ def send(a):
     PORT = a.port
     rng = random.Random(a.seed)
     out, errors = [], []
-    # sizes: --big of 5 MiB, a few of 1 MiB and 100-300 KiB, the rest 1-32 KiB
-    sizes = [5 << 20] * a.big + [1 << 20] * 4 + [rng.randrange(100, 300) << 10 for _ in range(12)]
+    # sizes: --big of 5 MiB, --medium of 1 MiB and 3 times that of
+    # 100-300 KiB, the rest 1-32 KiB
+    sizes = [5 << 20] * a.big + [1 << 20] * a.medium
+    sizes += [rng.randrange(100, 300) << 10 for _ in range(3 * a.medium)]
     sizes += [rng.randrange(1, 33) << 10 for _ in range(a.messages - len(sizes))]
     rng.shuffle(sizes)
     per = [[] for _ in range(a.sessions)]
@@ -250,6 +253,7 @@ def main():
     s.add_argument("--messages", type=int, default=180)
     s.add_argument("--swaks", type=int, default=10)
     s.add_argument("--big", type=int, default=3)
+    s.add_argument("--medium", type=int, default=4)
     s.add_argument("--seed", type=int, default=4)
     c = sub.add_parser("check")
     c.add_argument("spool")
