@@ -37,6 +37,17 @@
  *   reply, leaves an awaited reply (reply_timeout_ms) or stops reading for
  *   as long is GONE. A reply of more than RELAY_MSG_DATA bytes or a line
  *   of more than RELAY_REPLY_LINE_MAX is malformed.
+ * - A 4xx/5xx reply while a body streams (after the 354, before the
+ *   final dot was committed) is the backend rejecting the message early
+ *   (Postfix smtp-sink -A): it is kept, the connection is reset at once
+ *   (no more body, never a final dot), body objects come back unwritten,
+ *   and the worker's final dot (RELAY_F_DATA_END) is answered with exactly
+ *   the kept bytes, in command order, followed by GONE: the backend's
+ *   transaction ended without a dot, its session is over. A 2xx/3xx
+ *   reply mid-body, or a CMD before the final dot, is still GONE.
+ * - SASL (RFC 4954): a CMD line that follows a 334 to AUTH or to a SASL
+ *   line is a SASL line (RELAY_F_SASL is honoured too), never checked as
+ *   a command; a line after AUTH or a SASL line waits for that reply.
  * - ABORT and GONE close with a reset (SO_LINGER 0): bytes still in the
  *   kernel's send buffer are dropped, so a partial body is never followed
  *   by anything. QUIT frees the slot at once; the connection finishes on
@@ -95,6 +106,7 @@ struct relay_stats {
 	uint64_t bytes_out;                 /* bytes written to backends */
 	uint64_t replies;                   /* backend replies passed to workers */
 	uint64_t refusals;                  /* replies the relay made itself */
+	uint64_t early;                     /* end-of-data replies that came mid-body */
 	uint64_t credits;                   /* worker objects handed back */
 	uint64_t health_up, health_down;    /* transitions */
 	uint64_t health_ok, health_fail;    /* checks */

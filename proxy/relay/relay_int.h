@@ -24,6 +24,7 @@
  * the final dot and the QUIT; twice that leaves room. */
 #define RELAY_PEND_MAX 64
 _Static_assert(RELAY_PEND_MAX >= SMTP_QUEUE_SLOTS + 2, "RELAY_PEND_MAX below the core's bound");
+_Static_assert(RELAY_PEND_MAX <= 64, "relay_sess.p_sasl has one bit per reply slot");
 /* How long a closing session waits for the 221 to its QUIT at most
  * (never longer than relay.reply_timeout_ms): the client has its answer
  * already, this only spares the backend a reset. */
@@ -74,6 +75,9 @@ struct relay_sess {
 	uint8_t failed;    /* some backend failed for this session */
 	uint8_t saw_full;  /* some backend was skipped for its cap */
 	uint8_t want_out;  /* the socket refused bytes: waits for EPOLLOUT */
+	uint8_t body;      /* a 354 was passed on: body bytes stream until the final dot */
+	uint8_t early;     /* a 4xx/5xx came mid-body: kept at rbuf[0..rlen), socket closed */
+	uint8_t sasl_next; /* the last backend reply was a 334 to AUTH or a SASL line */
 	int fd;
 	uint32_t ep_mask; /* events registered; 0: not in the epoll set */
 	uint16_t w;
@@ -91,6 +95,7 @@ struct relay_sess {
 	uint8_t pend[RELAY_PEND_MAX];      /* enum relay_local per awaited reply */
 	uint8_t p_head, p_n;
 	uint8_t n_be_wait; /* of those, the backend's */
+	uint64_t p_sasl;   /* bit i: pend[i] answers AUTH or a SASL line */
 	struct relay_rscan rs;
 	uint32_t rlen;
 	struct relay_sess *prev, *next; /* r->live; after RS_DEAD r->dead (next only) */
@@ -156,6 +161,11 @@ void relay_sess_free(struct relay *r, struct relay_sess *s, int rst);
  * after, a plain close after QUIT. */
 void relay_sess_broken(struct relay *r, struct relay_sess *s);
 void relay_sess_stall(struct relay *r, struct relay_sess *s, int on);
+/* The backend rejected the message mid-body with the reply at
+ * s->rbuf[0..len): keeps it for the final dot, closes the socket, hands
+ * back the body objects queued; ends s when the final dot is queued
+ * already (handled: the caller must not touch s). */
+void relay_sess_early(struct relay *r, struct relay_sess *s, size_t len);
 
 /* relay_io.c: a session's bytes. Each returns 0, or -1 when s was closed
  * or moved on (handled: the caller must not touch it). */
@@ -163,6 +173,10 @@ int relay_io_write(struct relay *r, struct relay_sess *s);
 int relay_io_read(struct relay *r, struct relay_sess *s);
 /* Sends the relay's own replies that are next in order; -1: s stalled. */
 int relay_io_emit(struct relay *r, struct relay_sess *s);
+/* After an early end-of-data reply (s->early): hands body objects back
+ * unsent and answers the final dot with the kept reply, then GONE. 0
+ * (waiting for the final dot or a relay object), or -1 when s ended. */
+int relay_io_early(struct relay *r, struct relay_sess *s);
 
 /* relay_be.c */
 /* Picks a backend not in tried; -1: none (*full set when some were

@@ -60,23 +60,34 @@ static void sess_reply_out(struct relay *r, struct relay_sess *s, struct relay_m
 	relay_put(r, s->w, (uintptr_t)m);
 }
 
-static void pend_pop(struct relay_sess *s)
+/* Frees the oldest reply slot; returns 1 when it answered AUTH or a SASL
+ * line. */
+static int pend_pop(struct relay_sess *s)
 {
+	uint64_t bit = 1ull << s->p_head;
+	int sasl = (s->p_sasl & bit) != 0;
+
+	s->p_sasl &= ~bit;
 	if (s->pend[s->p_head] == RL_BACKEND)
 		s->n_be_wait--;
 	s->p_head = (uint8_t)((s->p_head + 1) % RELAY_PEND_MAX);
 	s->p_n--;
+	return sasl;
 }
 
-/* Takes a reply slot in command order; -1 when the worker passed the
- * bound the SMTP core keeps. */
-static int pend_push(struct relay *r, struct relay_sess *s, uint8_t what)
+/* Takes a reply slot in command order (sasl: for AUTH or a SASL line);
+ * -1 when the worker passed the bound the SMTP core keeps. */
+static int pend_push(struct relay *r, struct relay_sess *s, uint8_t what, int sasl)
 {
+	unsigned i = (s->p_head + s->p_n) % RELAY_PEND_MAX;
+
 	if (s->p_n == RELAY_PEND_MAX) {
 		r->st.proto_err++;
 		return -1;
 	}
-	s->pend[(s->p_head + s->p_n) % RELAY_PEND_MAX] = what;
+	s->pend[i] = what;
+	if (sasl)
+		s->p_sasl |= 1ull << i;
 	s->p_n++;
 	if (what == RL_BACKEND && !s->n_be_wait++)
 		s->t_wait = r->now;
@@ -118,7 +129,7 @@ static int extra_lines(struct relay *r, struct relay_sess *s, const struct relay
 	while (p < end && (lf = memchr(p, '\n', (size_t)(end - p))) && lf + 1 < end) {
 		if (!n++)
 			r->st.proto_err++;
-		if (pend_push(r, s, RL_BACKEND))
+		if (pend_push(r, s, RL_BACKEND, 0))
 			return -1;
 		p = lf + 1;
 	}
@@ -141,11 +152,22 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 		if (extra_lines(r, s, m))
 			return HEAD_BAD;
 	} else if (m->kind == RELAY_M_CMD) {
-		int v = (m->flags & RELAY_F_SASL) ? RELAY_V_OTHER : relay_verb(m->data, m->len);
+		int sasl, v;
 
 		/* Without PIPELINING (RFC 2920) one command at a time. */
 		if (!s->caps.pipelining && s->n_be_wait)
 			return HEAD_WAIT;
+		/* What follows AUTH or a SASL line is a SASL line when the
+		 * backend answered 334 (RFC 4954 §4): base64 or "*", never a
+		 * command, even when it reads "MAIL" or "RSET". The worker
+		 * cannot tell, so the line waits for that reply (AUTH ends a
+		 * pipelined group anyway, and the worker pauses there). */
+		if (s->p_sasl)
+			return HEAD_WAIT;
+		sasl = (m->flags & RELAY_F_SASL) || s->sasl_next;
+		s->sasl_next = 0;
+		s->body = 0;
+		v = sasl ? RELAY_V_OTHER : relay_verb(m->data, m->len);
 		if (v == RELAY_V_MAIL) {
 			int mv = relay_mail_check(m->data, m->len, &s->caps);
 
@@ -157,7 +179,7 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 		} else if (v == RELAY_V_RSET) {
 			s->refused_tx = 0;
 		}
-		if (pend_push(r, s, local))
+		if (pend_push(r, s, local, local == RL_BACKEND && (sasl || v == RELAY_V_AUTH)))
 			return HEAD_BAD;
 		if (local == RL_BACKEND && extra_lines(r, s, m))
 			return HEAD_BAD;
@@ -174,8 +196,9 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 			return HEAD_DONE;
 		}
 	} else if (m->flags & RELAY_F_DATA_END) {
-		if (pend_push(r, s, RL_BACKEND))
-			return HEAD_BAD; /* the reply to the final dot */
+		s->body = 0; /* a reply from now on answers the final dot */
+		if (pend_push(r, s, RL_BACKEND, 0))
+			return HEAD_BAD;
 	}
 	s->head_done = 1;
 	return HEAD_WRITE;
@@ -204,6 +227,19 @@ static ssize_t body_send(struct relay_sess *s, const uint8_t *p, size_t n)
 	return sendmsg(s->fd, &mh, MSG_NOSIGNAL);
 }
 
+/* Hands the queue head back unwritten (or the rest of it). */
+static void q_drop_head(struct relay *r, struct relay_sess *s)
+{
+	struct relay_msg *m = s->q_head;
+
+	s->q_head = m->next;
+	if (!s->q_head)
+		s->q_tail = NULL;
+	s->q_off = 0;
+	s->head_done = 0;
+	relay_credit(r, m);
+}
+
 /* k bytes of the queue were written: credits what is done. */
 static void q_consume(struct relay *r, struct relay_sess *s, size_t k)
 {
@@ -229,9 +265,42 @@ static void q_consume(struct relay *r, struct relay_sess *s, size_t k)
 	}
 }
 
+int relay_io_early(struct relay *r, struct relay_sess *s)
+{
+	struct relay_msg *m, *o;
+
+	while ((m = s->q_head)) {
+		if (m->kind != RELAY_M_BODY) {
+			r->st.proto_err++; /* a command before the final dot */
+			relay_sess_broken(r, s);
+			return -1;
+		}
+		if (!(m->flags & RELAY_F_DATA_END)) {
+			q_drop_head(r, s);
+			continue;
+		}
+		/* The final dot is never sent: its reply is the kept one,
+		 * after any local reply still ahead of it. */
+		if (relay_io_emit(r, s))
+			return 0;
+		o = sess_obj(r, s);
+		if (!o)
+			return 0;
+		sess_reply_out(r, s, o, s->rbuf, s->rlen);
+		r->st.replies++;
+		/* The backend's transaction ended without a final dot: its
+		 * session is over (the final dot's object is credited too). */
+		relay_sess_broken(r, s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Writes what may be written; 0, or -1 when s broke (handled). */
 int relay_io_write(struct relay *r, struct relay_sess *s)
 {
+	if (s->early)
+		return relay_io_early(r, s);
 	for (;;) {
 		const uint8_t *p;
 		size_t n;
@@ -251,7 +320,7 @@ int relay_io_write(struct relay *r, struct relay_sess *s)
 				memcpy(s->hs, "QUIT\r\n", 6);
 				s->hs_len = 6;
 				s->quit_sent = 1;
-				pend_push(r, s, RL_BACKEND); /* the QUIT leaves room */
+				pend_push(r, s, RL_BACKEND, 0); /* the QUIT leaves room */
 				continue;
 			}
 			if (!s->head_done) {
@@ -277,6 +346,10 @@ int relay_io_write(struct relay *r, struct relay_sess *s)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* A backend that rejects a message mid-body may
+				 * close right after its reply: read that first. */
+				if (s->st == RS_READY && s->body && relay_io_read(r, s))
+					return -1;
 				relay_sess_broken(r, s);
 				return -1;
 			}
@@ -322,12 +395,21 @@ static int hs_next(struct relay *r, struct relay_sess *s, int xclient)
 	return 0;
 }
 
-/* One complete reply of len bytes at s->rbuf. Returns 1 (consumed), 0
- * (s stalled: keep it) or -1 (s was closed or moved on: hands off). */
+/* The reply of n bytes at the start of rbuf is done with. */
+static void rbuf_drop(struct relay_sess *s, size_t n)
+{
+	memmove(s->rbuf, s->rbuf + n, s->rlen - n);
+	s->rlen -= (uint32_t)n;
+}
+
+/* One complete reply of len bytes at s->rbuf. Returns 1 (consumed: it is
+ * off rbuf before anything is written, as a write may read), 0 (s
+ * stalled: keep it) or -1 (s was closed or moved on: hands off). */
 static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int code)
 {
 	const struct cfg_backend *cb = &r->cfg->backends[s->be];
 	struct relay_msg *m;
+	int sasl;
 
 	switch (s->st) {
 	case RS_GREET:
@@ -335,17 +417,20 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		 * session with this backend. */
 		if (code != 220 || hs_next(r, s, cb->xclient))
 			break;
+		rbuf_drop(s, len);
 		return relay_io_write(r, s) ? -1 : 1;
 	case RS_XCLIENT:
 		/* Postfix answers a successful XCLIENT with a new 220. */
 		if (code / 100 != 2 || hs_next(r, s, 0))
 			break;
+		rbuf_drop(s, len);
 		return relay_io_write(r, s) ? -1 : 1;
 	case RS_EHLO:
 		if (code != 250)
 			break;
 		if (s->open.ehlo)
 			relay_caps_parse(s->rbuf, len, &s->caps);
+		rbuf_drop(s, len);
 		/* The backend's own EHLO reply is never shown to the client:
 		 * only the fact that it is ready. */
 		s->st = RS_READY;
@@ -357,6 +442,15 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		if (relay_io_emit(r, s))
 			return 0;
 		if (!s->n_be_wait) {
+			/* A server may reject a message before its end
+			 * (RFC 5321 §4.1.1.4 lets it answer at any time): a
+			 * 4xx/5xx while the body streams is the reply the
+			 * final dot will get (DESIGN §3: the backend's own). */
+			if (s->body && code >= 400) {
+				r->st.early++;
+				relay_sess_early(r, s, len);
+				return -1;
+			}
 			r->st.proto_err++; /* a reply to nothing */
 			relay_sess_broken(r, s);
 			return -1;
@@ -365,15 +459,20 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		if (!m)
 			return 0;
 		sess_reply_out(r, s, m, s->rbuf, len);
+		rbuf_drop(s, len);
 		r->st.replies++;
-		pend_pop(s);
+		sasl = pend_pop(s);
+		s->sasl_next = (uint8_t)(sasl && code == 334);
+		s->body = code == 354;
 		s->t_wait = r->now;
 		relay_io_emit(r, s);
-		/* A reply may free the next serialised command. */
-		if (!s->caps.pipelining && s->q_head && relay_io_write(r, s))
+		/* A reply may free the next serialised command, or the line
+		 * that waited for the reply to AUTH or a SASL line. */
+		if ((!s->caps.pipelining || sasl) && s->q_head && relay_io_write(r, s))
 			return -1;
 		return 1;
 	case RS_QUIT:
+		rbuf_drop(s, len);
 		while (s->p_n && s->pend[s->p_head] != RL_BACKEND)
 			pend_pop(s);
 		if (s->p_n)
@@ -398,6 +497,8 @@ int relay_io_read(struct relay *r, struct relay_sess *s)
 
 		if (s->stalled)
 			return 0;
+		if (s->early)
+			return relay_io_early(r, s); /* nothing more is read */
 		if (s->rlen) {
 			int code = 0,
 			    n = relay_reply_scan(&s->rs, s->rbuf, s->rlen, sizeof(s->rbuf), &code);
@@ -414,8 +515,6 @@ int relay_io_read(struct relay *r, struct relay_sess *s)
 					return -1;
 				if (v == 0)
 					return 0;
-				memmove(s->rbuf, s->rbuf + n, s->rlen - (uint32_t)n);
-				s->rlen -= (uint32_t)n;
 				continue;
 			}
 		}

@@ -217,5 +217,7 @@ int relay_verb(const uint8_t *p, size_t n)
 		return RELAY_V_DATA;
 	if (kw_is(p, n, "RSET"))
 		return RELAY_V_RSET;
+	if (kw_is(p, n, "AUTH"))
+		return RELAY_V_AUTH;
 	return RELAY_V_OTHER;
 }

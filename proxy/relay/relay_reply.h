@@ -89,6 +89,7 @@ enum relay_verb {
 	RELAY_V_RCPT,
 	RELAY_V_DATA,
 	RELAY_V_RSET,
+	RELAY_V_AUTH,
 };
 
 /* Returns the enum relay_verb of command line p[0..n) (case-insensitive). */

@@ -5,8 +5,9 @@
  *
  * Life: OPEN -> RS_CONNECT -> RS_GREET -> [RS_XCLIENT] -> RS_EHLO ->
  * RS_READY -> (ABORT: closed at once | QUIT: RS_QUIT, detached from its
- * slot | backend dead: GONE) -> RS_DEAD. A failure before RS_READY goes
- * through RS_RETRY to the next backend.
+ * slot | backend dead: GONE | early end-of-data reply: closed, then its
+ * reply to the final dot and GONE) -> RS_DEAD. A failure before RS_READY
+ * goes through RS_RETRY to the next backend.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -224,6 +225,20 @@ void relay_sess_broken(struct relay *r, struct relay_sess *s)
 	}
 }
 
+void relay_sess_early(struct relay *r, struct relay_sess *s, size_t len)
+{
+	/* The backend has ended the transaction: nothing more goes to it,
+	 * never a final dot, and what it does next (close, more replies)
+	 * does not matter any more. The reset drops body bytes still in the
+	 * kernel's send buffer. */
+	sess_close_fd(r, s, 1);
+	s->early = 1;
+	s->body = 0;
+	s->rlen = (uint32_t)len; /* the kept reply; anything after it is dropped */
+	relay_rscan_init(&s->rs);
+	relay_io_early(r, s);
+}
+
 void relay_sess_retry(struct relay *r, struct relay_sess *s)
 {
 	if (s->st == RS_RETRY)
@@ -319,8 +334,8 @@ void relay_sess_abort(struct relay *r, struct relay_sess *s)
 void relay_sess_quit(struct relay *r, struct relay_sess *s)
 {
 	r->st.quits++;
-	if (s->st != RS_READY) {
-		relay_sess_free(r, s, 1); /* nothing worth a QUIT was said */
+	if (s->st != RS_READY || s->early) {
+		relay_sess_free(r, s, 1); /* nothing worth a QUIT was said, or no socket */
 		return;
 	}
 	/* The slot is free for a new OPEN at once; s finishes on its own,

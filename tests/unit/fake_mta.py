@@ -18,6 +18,16 @@ Modes:
   slow     like ok, but sleeps 1 s after each 354 before reading the body
   proxy    like ok, but greets only after a PROXY v1/v2 header (as Postfix
            with smtpd_upstream_proxy_protocol does)
+  reject   like ok, but once body bytes arrive after the 354 it answers a
+           two-line 550 and closes (as Postfix smtp-sink -A does)
+  rejectopen  the same 550 (one line), then stays open, reading
+  rejectlate  after the first body bytes stops reading for 1 s (the relay's
+           writes block), then the two-line 550 and close
+  early250 like ok, but answers the first body bytes with a 250 (too soon)
+  unasked  like ok, but answers MAIL with its 250 and an unasked 550
+  auth     PIPELINING and AUTH PLAIN LOGIN (no SMTPUTF8): AUTH PLAIN with or
+           without an initial response, AUTH LOGIN; a SASL line "*" cancels
+           (501), any other is accepted
 """
 import os
 import socket
@@ -28,6 +38,15 @@ import time
 CAPS = {
     "ok": ["PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE 1000000"],
     "nopipe": ["8BITMIME"],
+    "auth": ["PIPELINING", "AUTH PLAIN LOGIN"],
+}
+
+REJECT2 = "550-5.7.1 rejected\r\n550 5.7.1 early\r\n"
+EARLY = {
+    "reject": REJECT2,
+    "rejectlate": REJECT2,
+    "rejectopen": "550 5.7.1 early\r\n",
+    "early250": "250 2.0.0 too soon\r\n",
 }
 
 
@@ -35,6 +54,7 @@ def serve(conn, mode, path):
     log = open(path, "ab", buffering=0)
     buf = b""
     in_data = False
+    sasl = []  # the replies the next SASL lines get
 
     def recv():
         nonlocal buf
@@ -76,6 +96,17 @@ def serve(conn, mode, path):
                 recv()
         send("220 fake.example ESMTP\r\n")
         while True:
+            if in_data and mode in EARLY:
+                while not buf:
+                    recv()
+                if mode == "rejectlate":
+                    time.sleep(1.0)
+                send(EARLY[mode])
+                if mode in ("reject", "rejectlate"):
+                    return
+                while True:  # logs whatever still comes
+                    buf = b""
+                    recv()
             if in_data:
                 if mode == "slow":
                     time.sleep(1.0)  # the relay's writes must block
@@ -91,6 +122,13 @@ def serve(conn, mode, path):
                 recv()
             line, buf = buf.split(b"\r\n", 1)
             verb = line[:4].upper()
+            if sasl:
+                if line == b"*":
+                    sasl = []
+                    send("501 5.7.0 cancelled\r\n")
+                else:
+                    send(sasl.pop(0))
+                continue
             if mode == "nopipe" and buf:
                 send("500 5.5.0 pipelining violation\r\n")
                 continue
@@ -111,6 +149,19 @@ def serve(conn, mode, path):
             elif verb == b"MAIL" and mode == "die":
                 conn.close()
                 return
+            elif verb == b"MAIL" and mode == "unasked":
+                send("250 2.1.0 ok\r\n550 5.7.1 unasked\r\n")
+            elif verb == b"AUTH" and mode == "auth":
+                words = line.split()
+                ok = "235 2.7.0 authenticated\r\n"
+                if len(words) > 2:
+                    send(ok)  # PLAIN with an initial response
+                elif words[1:] == [b"LOGIN"]:
+                    sasl = ["334 UGFzc3dvcmQ6\r\n", ok]
+                    send("334 VXNlcm5hbWU6\r\n")
+                else:
+                    sasl = [ok]
+                    send("334 \r\n")
             elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
                 send("250 2.1.0 ok\r\n")
             elif verb == b"DATA":

@@ -26,9 +26,22 @@
 struct rdrv rd = { .mta_pid = -1 };
 
 static const char *mode_names[M_COUNT] = {
-	[M_OK] = "ok",       [M_NOPIPE] = "nopipe", [M_SILENT] = "silent", [M_BAD] = "bad",
-	[M_DIE] = "die",     [M_NOEHLO] = "noehlo", [M_MUTE] = "mute",     [M_LATE] = "late",
-	[M_PROXY] = "proxy", [M_SLOW] = "slow",
+	[M_OK] = "ok",
+	[M_NOPIPE] = "nopipe",
+	[M_SILENT] = "silent",
+	[M_BAD] = "bad",
+	[M_DIE] = "die",
+	[M_NOEHLO] = "noehlo",
+	[M_MUTE] = "mute",
+	[M_LATE] = "late",
+	[M_PROXY] = "proxy",
+	[M_SLOW] = "slow",
+	[M_REJECT] = "reject",
+	[M_REJECT_OPEN] = "rejectopen",
+	[M_REJECT_LATE] = "rejectlate",
+	[M_EARLY250] = "early250",
+	[M_UNASKED] = "unasked",
+	[M_AUTH] = "auth",
 };
 
 /* ---- The fake MTA ------------------------------------------------------------ */

@@ -19,7 +19,25 @@
 #define RD_LO      0x0100007fu /* 127.0.0.1, network order (little-endian host) */
 
 /* The fake MTA's behaviours (fake_mta.py's modes), one port each. */
-enum { M_OK, M_NOPIPE, M_SILENT, M_BAD, M_DIE, M_NOEHLO, M_MUTE, M_LATE, M_PROXY, M_SLOW, M_COUNT };
+enum {
+	M_OK,
+	M_NOPIPE,
+	M_SILENT,
+	M_BAD,
+	M_DIE,
+	M_NOEHLO,
+	M_MUTE,
+	M_LATE,
+	M_PROXY,
+	M_SLOW,
+	M_REJECT,
+	M_REJECT_OPEN,
+	M_REJECT_LATE,
+	M_EARLY250,
+	M_UNASKED,
+	M_AUTH,
+	M_COUNT
+};
 
 struct rdrv {
 	struct relay_pair pair;

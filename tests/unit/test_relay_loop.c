@@ -558,6 +558,252 @@ static void test_backpressure(void)
 	CHECK(rd.rl.st.bytes_out >= (uint64_t)N_OBJ * RELAY_MSG_DATA);
 }
 
+/* What the fake MTA on port p got on the connection whose bytes hold
+ * mark, in raw; returns 1 when there was one. */
+static int raw_with(uint16_t p, const char *mark, char *raw, size_t cap)
+{
+	for (int c = 1; c < 1000; c++) {
+		if (rd_mta_raw(p, c, raw, cap) < 0)
+			break;
+		if (strstr(raw, mark))
+			return 1;
+	}
+	raw[0] = '\0';
+	return 0;
+}
+
+/* Session sid/gen on a fresh relay over backend mode: READY, MAIL, RCPT,
+ * DATA answered, then a first body object marked mark. */
+static void early_start(int mode, uint32_t sid, uint32_t gen, const char *mark)
+{
+	rd_cfg_base();
+	rd_backend(rd.ports[mode], 0, 0, 10);
+	rd_start();
+	rd_open(sid, gen);
+	EXPECT_EVENT(sid, gen, SMTP_BACKEND_READY);
+	rd_cmd(sid, gen, "MAIL FROM:<a@b>\r\n");
+	rd_cmd(sid, gen, "RCPT TO:<c@d>\r\n");
+	rd_cmd(sid, gen, "DATA\r\n");
+	EXPECT_REPLY(sid, gen, "250 ");
+	EXPECT_REPLY(sid, gen, "250 ");
+	EXPECT_REPLY(sid, gen, "354 ");
+	rd_body(sid, gen, mark, 0);
+}
+
+#define REJECT2 "550-5.7.1 rejected\r\n550 5.7.1 early\r\n"
+
+/* The next thing from the relay is the REPLY text (exactly), then GONE. */
+static void expect_reply_gone(uint32_t sid, uint32_t gen, const char *text)
+{
+	struct got g;
+
+	if (CHECK_EQ(rd_next(&g, RD_WAIT_MS), 0)) {
+		CHECK_EQ(g.kind, RELAY_M_REPLY);
+		CHECK_EQ(g.sid, sid);
+		CHECK_EQ(g.gen, gen);
+		if (!CHECK(!strcmp(g.text, text)) && check_show())
+			fprintf(stderr, "  got \"%s\"\n", g.text);
+	}
+	EXPECT_EVENT(sid, gen, SMTP_BACKEND_GONE);
+}
+
+/* A backend that rejects the message mid-body (smtp-sink -A): its 550 is
+ * kept, no more body and never the final dot reach it, and the final dot
+ * gets exactly its reply, then GONE; every object comes back. */
+static void test_early_reject(void)
+{
+	static char raw[1 << 16];
+	struct got g;
+
+	/* 550, then the backend closes */
+	early_start(M_REJECT, 15, 1, "first part\r\n");
+	CHECK_EQ(rd_next(&g, 300), -1); /* kept until the final dot */
+	rd_body(15, 1, "second part\r\n", 0);
+	rd_body(15, 1, "last line\r\n.\r\n", 1);
+	expect_reply_gone(15, 1, REJECT2);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_ctl(RELAY_M_ABORT, 15, 1); /* the worker's terminal control: nothing left */
+	rd_cmd(15, 1, "RSET\r\n");    /* and a late one comes back */
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.early, 1);
+	CHECK_EQ(rd.rl.st.gone, 1);
+	CHECK_EQ(rd.rl.st.replies, 4);
+	CHECK_EQ(rd.rl.st.aborts, 0);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	CHECK_EQ(rd.rl.be[0].conns, 0);
+	CHECK(raw_with(rd.ports[M_REJECT], "first part", raw, sizeof(raw)));
+	CHECK(!strstr(raw, "second part"));
+	CHECK(!strstr(raw, "last line"));
+
+	/* 550 and the backend stays open: not waited for, closed by the
+	 * relay; the final dot comes with the next objects */
+	early_start(M_REJECT_OPEN, 15, 2, "first part\r\n");
+	CHECK_EQ(rd_next(&g, 300), -1);
+	rd_body(15, 2, "second part\r\n", 0);
+	CHECK_EQ(rd_next(&g, 100), -1);
+	rd_body(15, 2, "last line\r\n.\r\n", 1);
+	expect_reply_gone(15, 2, "550 5.7.1 early\r\n");
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.early, 1);
+	CHECK_EQ(rd.rl.st.gone, 1);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	rd_sleep_ms(100); /* the fake logs until it sees the reset */
+	CHECK(raw_with(rd.ports[M_REJECT_OPEN], "first part", raw, sizeof(raw)));
+	CHECK(!strstr(raw, "second part"));
+	CHECK(!strstr(raw, "last line"));
+
+	/* the client goes away before its final dot: ABORT, nothing more */
+	early_start(M_REJECT_OPEN, 15, 3, "first part\r\n");
+	CHECK_EQ(rd_next(&g, 300), -1);
+	rd_body(15, 3, "second part\r\n", 0);
+	rd_ctl(RELAY_M_ABORT, 15, 3);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.early, 1);
+	CHECK_EQ(rd.rl.st.gone, 0);
+	CHECK_EQ(rd.rl.st.aborts, 1);
+}
+
+/* The backend stops reading while body objects and the final dot wait in
+ * the relay (writes blocked), then rejects and resets: the reply is still
+ * read, and the final dot, queued already, gets it. */
+static void test_early_blocked(void)
+{
+	enum { N_OBJ = 4096 };
+	uint64_t t0, last_credit;
+	int sent = 0, before;
+	struct got g;
+
+	early_start(M_REJECT_LATE, 14, 1, "first part\r\n");
+	rd_sleep_ms(50); /* the fake has read that, and sleeps */
+	t0 = last_credit = rd_now_ms();
+	/* until the writes block: no credit for 200 ms */
+	while (sent < N_OBJ && rd_now_ms() - last_credit < 200 && rd_now_ms() - t0 < 800) {
+		while (rd.outstanding < RD_POOL - 2 && sent < N_OBJ) {
+			struct relay_msg *m = rd_obj(14, 1, RELAY_M_BODY);
+
+			m->len = RELAY_MSG_DATA;
+			memset(m->data, 'a' + sent % 26, RELAY_MSG_DATA - 2);
+			memcpy(m->data + RELAY_MSG_DATA - 2, "\r\n", 2);
+			rd_put(m);
+			sent++;
+		}
+		before = rd.outstanding;
+		CHECK_EQ(rd_next(&g, 5), -1);
+		if (rd.outstanding < before)
+			last_credit = rd_now_ms();
+	}
+	rd_body(14, 1, "last line\r\n.\r\n", 1);
+	expect_reply_gone(14, 1, REJECT2);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.early, 1);
+	CHECK_EQ(rd.rl.st.gone, 1);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+}
+
+/* Still a broken backend: a 2xx mid-body, a 5xx when no body streams. */
+static void test_early_bad(void)
+{
+	struct got g;
+
+	early_start(M_EARLY250, 13, 1, "first part\r\n");
+	EXPECT_EVENT(13, 1, SMTP_BACKEND_GONE);
+	rd_body(13, 1, "last line\r\n.\r\n", 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.early, 0);
+	CHECK_EQ(rd.rl.st.gone, 1);
+	CHECK_EQ(rd.rl.st.proto_err, 1);
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_UNASKED], 0, 0, 10);
+	rd_start();
+	rd_open(13, 2);
+	EXPECT_EVENT(13, 2, SMTP_BACKEND_READY);
+	rd_cmd(13, 2, "MAIL FROM:<a@b>\r\n");
+	EXPECT_REPLY(13, 2, "250 ");
+	EXPECT_EVENT(13, 2, SMTP_BACKEND_GONE);
+	CHECK_EQ(rd_next(&g, 100), -1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.early, 0);
+	CHECK_EQ(rd.rl.st.gone, 1);
+	CHECK_EQ(rd.rl.st.proto_err, 1);
+}
+
+/* SASL lines after a 334 are not commands, even when they read "RCPT",
+ * "MAIL" or "RSET": forwarded as they are, never refused or counted as a
+ * transaction's end. The relay finds that out by itself (no
+ * RELAY_F_SASL), also when the line came right behind the AUTH. */
+static void test_sasl(void)
+{
+	static char raw[4096];
+	const char *want = "EHLO client.example\r\n"
+			   "AUTH PLAIN\r\nRCPT\r\n"
+			   "AUTH LOGIN\r\nMAIL\r\nRSET\r\n"
+			   "AUTH LOGIN\r\n*\r\nRSET\r\nRCPT TO:<c@d>\r\n"
+			   "AUTH PLAIN AGFAYg==\r\n";
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_AUTH], 0, 0, 10);
+	rd_start();
+	rd_open(12, 1);
+	EXPECT_EVENT(12, 1, SMTP_BACKEND_READY);
+	/* no SMTPUTF8 at the backend: refused here, RCPT/DATA then get 503
+	 * until RSET or a new MAIL */
+	rd_cmd(12, 1, "MAIL FROM:<a@b> SMTPUTF8\r\n");
+	EXPECT_REPLY(12, 1, "553 5.6.7 ");
+	/* PLAIN, its SASL line right behind it */
+	rd_cmd(12, 1, "AUTH PLAIN\r\n");
+	rd_cmd(12, 1, "RCPT\r\n");
+	EXPECT_REPLY(12, 1, "334 ");
+	EXPECT_REPLY(12, 1, "235 ");
+	/* LOGIN: two SASL lines, each after its 334 */
+	rd_cmd(12, 1, "AUTH LOGIN\r\n");
+	EXPECT_REPLY(12, 1, "334 VXNlcm5hbWU6");
+	rd_cmd(12, 1, "MAIL\r\n");
+	EXPECT_REPLY(12, 1, "334 UGFzc3dvcmQ6");
+	rd_cmd(12, 1, "RSET\r\n");
+	EXPECT_REPLY(12, 1, "235 ");
+	/* the SASL "MAIL" and "RSET" ended nothing */
+	rd_cmd(12, 1, "RCPT TO:<c@d>\r\n");
+	EXPECT_REPLY(12, 1, "503 5.5.1 ");
+	/* "*" cancels: what follows the 501 is a command again */
+	rd_cmd(12, 1, "AUTH LOGIN\r\n");
+	EXPECT_REPLY(12, 1, "334 ");
+	rd_cmd(12, 1, "*\r\n");
+	EXPECT_REPLY(12, 1, "501 ");
+	rd_cmd(12, 1, "RSET\r\n");
+	rd_cmd(12, 1, "RCPT TO:<c@d>\r\n");
+	EXPECT_REPLY(12, 1, "250 ");
+	EXPECT_REPLY(12, 1, "250 ");
+	/* an initial response: the 235 ends it, the next line is a command */
+	rd_cmd(12, 1, "AUTH PLAIN AGFAYg==\r\n");
+	rd_cmd(12, 1, "MAIL FROM:<a@b> SMTPUTF8\r\n");
+	EXPECT_REPLY(12, 1, "235 ");
+	EXPECT_REPLY(12, 1, "553 5.6.7 ");
+	rd_ctl(RELAY_M_ABORT, 12, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.refusals, 3);
+	CHECK_EQ(rd.rl.st.replies, 10);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	CHECK_EQ(rd.rl.st.gone, 0);
+	rd_mta_raw(rd.ports[M_AUTH], 1, raw, sizeof(raw));
+	if (!CHECK(!strcmp(raw, want)) && check_show())
+		fprintf(stderr, "  got \"%s\"\n", raw);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -610,6 +856,10 @@ int main(int argc, char **argv)
 	test_long_line();
 	test_big_body();
 	test_backpressure();
+	test_early_reject();
+	test_early_blocked();
+	test_early_bad();
+	test_sasl();
 	rd_mta_stop();
 	relay_pairs_free(&rd.pair, 1);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());

@@ -195,6 +195,8 @@ static void test_mail(void)
 	CHECK_EQ(relay_verb((const uint8_t *)"DATA\r\n", 6), RELAY_V_DATA);
 	CHECK_EQ(relay_verb((const uint8_t *)"RSET\r\n", 6), RELAY_V_RSET);
 	CHECK_EQ(relay_verb((const uint8_t *)"RSETX\r\n", 7), RELAY_V_OTHER);
+	CHECK_EQ(relay_verb((const uint8_t *)"auth PLAIN\r\n", 12), RELAY_V_AUTH);
+	CHECK_EQ(relay_verb((const uint8_t *)"AUTHX\r\n", 7), RELAY_V_OTHER);
 	CHECK_EQ(relay_verb((const uint8_t *)"NOOP\r\n", 6), RELAY_V_OTHER);
 	CHECK_EQ(relay_verb((const uint8_t *)"DAT", 3), RELAY_V_OTHER);
 }
