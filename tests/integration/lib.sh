@@ -10,7 +10,10 @@
 # config/lab.conf: "2w" (two workers on two TAP queues; lcores 1 and 2
 # share CPU 1 so two cores suffice) or "fault" (the seeded fault-injecting
 # port: 5% drop, 25% reorder, 1% duplicates each way; clients wait longer)
-# or "flood" (limits.half_open = 64, for synflood.sh).
+# or "flood" (limits.half_open = 64, for synflood.sh), or another port kind
+# under the same lab config (tools/lab --port): "afp" (net_af_packet on a
+# veth), "xdp" (net_af_xdp on a veth), "memif" (net_memif, a dpdk-testpmd
+# peer bridging it to a TAP).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -46,6 +49,9 @@ open(sys.argv[2], "w").write(text)
 PY
 		export BULWARK_CLIENT_IDLE=${BULWARK_CLIENT_IDLE:-5}
 		export BULWARK_CONC_TIMEOUT=${BULWARK_CONC_TIMEOUT:-100}
+		;;
+	afp | xdp | memif)
+		cp "$root/config/lab.conf" "$1"
 		;;
 	flood)
 		# a half-open table a SYN flood overflows at once (SYN cookies)
@@ -95,9 +101,19 @@ lab_up() {
 		make_variant "$lab_conf"
 		args=(--config "$lab_conf")
 	fi
+	case $variant in
+	afp) args+=(--port af_packet) ;;
+	xdp) args+=(--port af_xdp) ;;
+	memif) args+=(--port memif) ;;
+	esac
 	out=$("$root/tools/lab" up --name "$LAB_NAME" "${args[@]}")
 	eval "$out"
 	echo "lab $LAB_NAME up${variant:+ ($variant)}: bulwark pid $BULWARK_PID at $BULWARK_ADDR"
+	if [[ ${LAB_PORT:-tap} != tap ]]; then
+		# the variant is worth nothing unless Bulwark really runs on that PMD
+		grep -m1 -o "event=port_up port=[^ ]* driver=net_$LAB_PORT " "$BULWARK_LOG" ||
+			{ echo "FAIL bulwark's port is not net_$LAB_PORT"; exit 1; }
+	fi
 }
 
 # cli CMD...: CMD in the client namespace.
