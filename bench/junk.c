@@ -43,6 +43,7 @@
 #include "config.h"
 #include "drv.h"
 #include "net.h"
+#include "payload.h"
 #include "sess.h"
 #include "smtp.h"
 #include "wheel.h"
@@ -287,16 +288,6 @@ static void slot_end(struct bj *b, uint32_t s, enum bj_outcome oc, uint32_t rst_
 	b->idle[b->n_idle++] = s;
 }
 
-static const char junk_http[] = "GET / HTTP/1.1\r\n";
-/* The start of a TLS 1.2 ClientHello record (what a client that expects
- * implicit TLS sends first). */
-static const uint8_t junk_tls[] = {
-	0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c, 0x03, 0x03, 0x5a, 0x5a, 0x5a,
-	0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-	0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-	0x5a, 0x00, 0x00, 0x04, 0x13, 0x01, 0x00, 0xff, 0x01, 0x00, 0x00, 0x0f, 0x00, 0x0d,
-	0x00, 0x04, 0x00, 0x02, 0x04, 0x03, 0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x17,
-};
 
 /* The last line of p[0..n) starts with code (and the reply ends in CRLF). */
 static int reply_is(const uint8_t *p, uint32_t n, const char *code)
@@ -386,7 +377,7 @@ static void on_frame(struct bj *b, struct rte_mbuf *m)
 		case PH_GREET:
 			want = "220 ";
 			next = PH_R1;
-			cmd = b->mode == BJ_JUNK_HTTP ? junk_http : "EHLO bench.example\r\n";
+			cmd = b->mode == BJ_JUNK_HTTP ? payload_http_line : "EHLO bench.example\r\n";
 			break;
 		case PH_R1:
 			want = b->mode == BJ_LEGIT || b->mode == BJ_IDLE ? "250 " : "500 5.5.2";
@@ -412,7 +403,7 @@ static void on_frame(struct bj *b, struct rte_mbuf *m)
 		}
 		if (cmd != NULL && !(fl & RTE_TCP_FIN_FLAG)) {
 			if (f->phase == PH_GREET && b->mode == BJ_JUNK_TLS)
-				send_data(b, s, m, ack, junk_tls, sizeof(junk_tls), next);
+				send_data(b, s, m, ack, payload_tls_hello, payload_tls_hello_len, next);
 			else
 				send_data(b, s, m, ack, cmd, (uint16_t)strlen(cmd), next);
 			return;

@@ -1,0 +1,444 @@
+/*
+ * load.c — bulwark-load: many SMTP clients, junk and legit, against any SMTP
+ * server; every session's outcome is checked against what its kind expects.
+ *
+ * This file: options, the scenario table (what each kind sends and which
+ * reply it expects), the mix, and the reply scanner. The engines are
+ * load_sock.c (kernel TCP, epoll) and load_dpdk.c (a DPDK port); the
+ * counters and the report are load_report.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "load.h"
+#include "payload.h"
+
+const char *const load_kind_names[LK_COUNT] = { "http",     "tls",  "ssh",  "pregreet", "garbage",
+						"longline", "typo", "slow", "idle",     "legit" };
+const char *const load_oc_names[LO_COUNT] = { "ok",      "wrong",   "closed", "reset",
+					      "noclose", "timeout", "connect" };
+
+uint64_t load_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- the scenarios ------------------------------------------------------ */
+
+#define S(x) (const uint8_t *)(x), (uint32_t)(sizeof(x) - 1)
+
+static const char p_ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
+static const char p_pregreet[] = "EHLO pregreet.example\r\n";
+static const char p_typo[] = "HLEO x\r\n";
+static const char p_slow[] = "EHLO slow.example\r\n";
+static const char p_ehlo[] = "EHLO load.example\r\n";
+static const char p_mail[] = "MAIL FROM:<load@load.example>\r\n";
+static const char p_rcpt[] = "RCPT TO:<sink@bench.example>\r\n";
+static const char p_data[] = "DATA\r\n";
+static const char p_quit[] = "QUIT\r\n";
+static uint8_t p_garbage[64];
+static uint8_t p_longline[2002];
+
+static void payloads_init(void)
+{
+	uint32_t x = 0x9e3779b9u;
+
+	/* binary from the first octet on: NUL, controls and high octets only,
+	 * never a line end */
+	for (size_t i = 0; i < sizeof(p_garbage); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		p_garbage[i] = (uint8_t)((x & 1) ? 0x80 | (x >> 8) : (x >> 8) % 9);
+	}
+	memset(p_longline, 'A', sizeof(p_longline) - 2);
+	p_longline[sizeof(p_longline) - 2] = '\r';
+	p_longline[sizeof(p_longline) - 1] = '\n';
+}
+
+#define SEND(p, c)                                                                                 \
+	{                                                                                          \
+		LOP_SEND, c, S(p)                                                                  \
+	}
+#define CLOSE                                                                                      \
+	{                                                                                          \
+		LOP_CLOSE, 0, NULL, 0                                                              \
+	}
+#define QUIT SEND(p_quit, 221)
+
+/* Bulwark's policy (docs/architecture.md §3, DESIGN §3): non-SMTP first
+ * bytes get 500 and a close; bytes before the greeting 554 and a close; a
+ * long line or a typo 500 and the session goes on. */
+static const struct load_script scripts[LK_COUNT] = {
+	[LK_HTTP] = { 0,
+		      2,
+		      0,
+		      { { LOP_SEND, 500, (const uint8_t *)payload_http_request, 0 }, CLOSE } },
+	[LK_TLS] = { 0, 2, 0, { { LOP_SEND, 500, payload_tls_hello, 0 }, CLOSE } },
+	[LK_SSH] = { 0, 2, 0, { SEND(p_ssh, 500), CLOSE } },
+	[LK_PREGREET] = { 1, 2, 0, { SEND(p_pregreet, 554), CLOSE } },
+	[LK_GARBAGE] = { 0, 2, 0, { { LOP_SEND, 500, p_garbage, sizeof(p_garbage) }, CLOSE } },
+	[LK_LONGLINE] = { 0,
+			  3,
+			  0,
+			  { { LOP_SEND, 500, p_longline, sizeof(p_longline) }, QUIT, CLOSE } },
+	[LK_TYPO] = { 0, 3, 0, { SEND(p_typo, 500), QUIT, CLOSE } },
+	[LK_SLOW] = { 0, 3, 0, { { LOP_SLOW, 250, S(p_slow) }, QUIT, CLOSE } },
+	[LK_IDLE] = { 0, 3, 1, { { LOP_WAIT, 0, NULL, 0 }, QUIT, CLOSE } },
+	[LK_LEGIT] = { 0,
+		       7,
+		       4,
+		       { SEND(p_ehlo, 250),
+			 SEND(p_mail, 250),
+			 SEND(p_rcpt, 250),
+			 SEND(p_data, 354),
+			 { LOP_BODY, 250, NULL, 0 },
+			 QUIT,
+			 CLOSE } },
+};
+
+int load_scripts_init(struct load_opts *o)
+{
+	payloads_init();
+	memcpy(o->sc, scripts, sizeof(scripts));
+	o->sc[LK_HTTP].st[0].len = (uint32_t)strlen(payload_http_request);
+	o->sc[LK_TLS].st[0].len = payload_tls_hello_len;
+	return 0;
+}
+
+static int kind_find(const char *s, size_t n)
+{
+	for (int k = 0; k < LK_COUNT; k++)
+		if (strlen(load_kind_names[k]) == n && memcmp(load_kind_names[k], s, n) == 0)
+			return k;
+	return -1;
+}
+
+int load_expect_parse(struct load_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *sl;
+	struct load_script *sc;
+	char *end;
+	long code;
+	int k;
+
+	if (eq == NULL || (k = kind_find(arg, (size_t)(eq - arg))) < 0)
+		return -EINVAL;
+	sc = &o->sc[k];
+	code = strtol(eq + 1, &end, 10);
+	if (end == eq + 1 || code < 100 || code >= LOAD_CODE_MAX)
+		return -EINVAL;
+	sl = *end == '/' ? end + 1 : NULL;
+	if (sl == NULL && *end != '\0')
+		return -EINVAL;
+	if (sc->st[sc->key].op == LOP_WAIT || sc->st[sc->key].op == LOP_CLOSE)
+		return -EINVAL;
+	sc->st[sc->key].code = (uint16_t)code;
+	if (sl == NULL)
+		return 0;
+	if (strcmp(sl, "close") == 0) {
+		sc->st[sc->key + 1] = (struct load_step)CLOSE;
+		sc->n = (uint8_t)(sc->key + 2);
+	} else if (strcmp(sl, "quit") == 0) {
+		if (sc->key + 3 > LOAD_STEPS_MAX)
+			return -EINVAL;
+		sc->st[sc->key + 1] = (struct load_step)QUIT;
+		sc->st[sc->key + 2] = (struct load_step)CLOSE;
+		sc->n = (uint8_t)(sc->key + 3);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mix_parse(struct load_opts *o, const char *arg)
+{
+	const char *p = arg;
+
+	memset(o->mix, 0, sizeof(o->mix));
+	while (*p) {
+		const char *eq = strchr(p, '='), *comma;
+		char *end;
+		unsigned long w;
+		int k;
+
+		if (eq == NULL || (k = kind_find(p, (size_t)(eq - p))) < 0)
+			return -EINVAL;
+		w = strtoul(eq + 1, &end, 10);
+		if (end == eq + 1 || (*end != ',' && *end != '\0') || w > 1000000)
+			return -EINVAL;
+		o->mix[k] = (uint32_t)w;
+		comma = end;
+		p = *comma == ',' ? comma + 1 : comma;
+	}
+	for (int k = 0; k < LK_COUNT; k++)
+		if (o->mix[k])
+			return 0;
+	return -EINVAL;
+}
+
+enum load_kind load_pick(const struct load_opts *o, int32_t *cur)
+{
+	int32_t total = 0;
+	int best = -1;
+
+	for (int k = 0; k < LK_COUNT; k++) {
+		if (o->mix[k] == 0)
+			continue;
+		cur[k] += (int32_t)o->mix[k];
+		total += (int32_t)o->mix[k];
+		if (best < 0 || cur[k] > cur[best])
+			best = k;
+	}
+	cur[best] -= total;
+	return (enum load_kind)best;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+int load_reply_scan(char *line, uint32_t cap, uint32_t *llen, const uint8_t *p, uint32_t n,
+		    uint32_t *used)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (*llen < cap)
+			line[*llen] = (char)c;
+		(*llen)++;
+		if (c != '\n')
+			continue;
+		/* a complete line: "NNN-..." goes on, "NNN ..." or "NNN" ends */
+		{
+			uint32_t l = *llen < cap ? *llen : cap;
+			int code;
+
+			*llen = 0;
+			if (l < 4 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
+			    line[1] > '9' || line[2] < '0' || line[2] > '9') {
+				*used = i + 1;
+				return -1;
+			}
+			code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+			if (line[3] == '-')
+				continue;
+			*used = i + 1;
+			return code;
+		}
+	}
+	*used = n;
+	return 0;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bulwark-load [--mode socket|dpdk] [options] [-- EAL args (dpdk)]\n"
+		   "  --host ADDR        server address (socket mode; dpdk: the target's)\n"
+		   "  --port N           server port (25)\n"
+		   "  --mix K=W,...      kinds and weights: http tls ssh pregreet garbage\n"
+		   "                     longline typo slow idle legit (default http=1)\n"
+		   "  --rate N           new sessions/s (0: as fast as possible; default 0)\n"
+		   "  --concurrency N    sessions in flight at most (default 256)\n"
+		   "  --duration S       seconds of new sessions (default 10)\n"
+		   "  --timeout MS       wait for each reply (default 5000)\n"
+		   "  --slow-ms MS       slow: a byte per MS (default 50)\n"
+		   "  --idle-ms MS       idle: wait after the greeting (default 2000)\n"
+		   "  --size N           legit: body octets (default 1000)\n"
+		   "  --expect K=CODE[/close|/quit]  the reply kind K must get (a peer\n"
+		   "                     may answer otherwise), and what follows it\n"
+		   "  --show-errors N    failed sessions to print (default 5)\n"
+		   "  --csv FILE         per-second rates   --png FILE  a chart (gnuplot)\n"
+		   "  dpdk mode: --vdev DEVARGS (e.g. net_memif0,role=client,socket=PATH,\n"
+		   "             socket-abstract=no), --src ADDR (first client address,\n"
+		   "             198.18.0.0/15), --gw ADDR (answered for ARP), --queues N\n");
+}
+
+enum {
+	O_MODE = 256,
+	O_HOST,
+	O_PORT,
+	O_MIX,
+	O_RATE,
+	O_CONC,
+	O_DUR,
+	O_TMO,
+	O_SLOW,
+	O_IDLE,
+	O_SIZE,
+	O_EXPECT,
+	O_SHOW,
+	O_CSV,
+	O_PNG,
+	O_VDEV,
+	O_SRC,
+	O_GW,
+	O_QUEUES,
+};
+
+static const struct option lopts[] = {
+	{ "mode", required_argument, NULL, O_MODE },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "port", required_argument, NULL, O_PORT },
+	{ "mix", required_argument, NULL, O_MIX },
+	{ "rate", required_argument, NULL, O_RATE },
+	{ "concurrency", required_argument, NULL, O_CONC },
+	{ "duration", required_argument, NULL, O_DUR },
+	{ "timeout", required_argument, NULL, O_TMO },
+	{ "slow-ms", required_argument, NULL, O_SLOW },
+	{ "idle-ms", required_argument, NULL, O_IDLE },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "expect", required_argument, NULL, O_EXPECT },
+	{ "show-errors", required_argument, NULL, O_SHOW },
+	{ "csv", required_argument, NULL, O_CSV },
+	{ "png", required_argument, NULL, O_PNG },
+	{ "vdev", required_argument, NULL, O_VDEV },
+	{ "src", required_argument, NULL, O_SRC },
+	{ "gw", required_argument, NULL, O_GW },
+	{ "queues", required_argument, NULL, O_QUEUES },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int num(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	*v = strtod(s, &end);
+	return end != s && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct load_opts o;
+	static struct load_stats st;
+	double v;
+	int opt, bad = 0, rc;
+	uint64_t errors;
+
+	o.mode = "socket";
+	o.port = 25;
+	o.conc = 256;
+	o.duration = 10;
+	o.timeout_ms = 5000;
+	o.slow_ms = 50;
+	o.idle_ms = 2000;
+	o.body_size = 1000;
+	o.show_errors = 5;
+	o.queues = 1;
+	o.mix[LK_HTTP] = 1;
+	load_scripts_init(&o);
+	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (opt) {
+		case O_MODE:
+			o.mode = optarg;
+			break;
+		case O_HOST:
+			o.host = optarg;
+			break;
+		case O_PORT:
+			bad |= num(optarg, 1, 65535, &v);
+			o.port = (uint16_t)v;
+			break;
+		case O_MIX:
+			bad |= mix_parse(&o, optarg) != 0;
+			break;
+		case O_RATE:
+			bad |= num(optarg, 0, 1e8, &o.rate);
+			break;
+		case O_CONC:
+			bad |= num(optarg, 1, 1 << 20, &v);
+			o.conc = (uint32_t)v;
+			break;
+		case O_DUR:
+			bad |= num(optarg, 0.1, 86400, &o.duration);
+			break;
+		case O_TMO:
+			bad |= num(optarg, 1, 3600000, &v);
+			o.timeout_ms = (uint32_t)v;
+			break;
+		case O_SLOW:
+			bad |= num(optarg, 0, 60000, &v);
+			o.slow_ms = (uint32_t)v;
+			break;
+		case O_IDLE:
+			bad |= num(optarg, 0, 3600000, &v);
+			o.idle_ms = (uint32_t)v;
+			break;
+		case O_SIZE:
+			bad |= num(optarg, 0, 1 << 30, &v);
+			o.body_size = (uint32_t)v;
+			break;
+		case O_EXPECT:
+			bad |= load_expect_parse(&o, optarg) != 0;
+			break;
+		case O_SHOW:
+			bad |= num(optarg, 0, 1e6, &v);
+			o.show_errors = (uint32_t)v;
+			break;
+		case O_CSV:
+			o.csv = optarg;
+			break;
+		case O_PNG:
+			o.png = optarg;
+			break;
+		case O_VDEV:
+			o.eal = optarg;
+			break;
+		case O_SRC:
+			o.src = optarg;
+			break;
+		case O_GW:
+			o.gw = optarg;
+			break;
+		case O_QUEUES:
+			bad |= num(optarg, 1, 16, &v);
+			o.queues = (uint32_t)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			bad = 1;
+			break;
+		}
+		if (bad) {
+			fprintf(stderr, "bulwark-load: bad value for --%s: %s\n",
+				opt >= O_MODE ? lopts[opt - O_MODE].name : "?",
+				optarg ? optarg : "");
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o.host == NULL) {
+		fprintf(stderr, "bulwark-load: --host is required\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (load_stats_init(&st, (uint32_t)o.duration + o.timeout_ms / 1000u + o.idle_ms / 1000u +
+				     o.slow_ms * 20u / 1000u + 30u) != 0) {
+		fprintf(stderr, "bulwark-load: out of memory\n");
+		return 1;
+	}
+	if (strcmp(o.mode, "socket") == 0) {
+		rc = load_sock_run(&o, &st);
+	} else if (strcmp(o.mode, "dpdk") == 0) {
+#ifdef LOAD_DPDK
+		rc = load_dpdk_run(&o, &st, argc - optind + 1, argv + optind - 1);
+#else
+		fprintf(stderr, "bulwark-load: built without DPDK: --mode dpdk is not available\n");
+		return 2;
+#endif
+	} else {
+		fprintf(stderr, "bulwark-load: --mode socket or dpdk, not '%s'\n", o.mode);
+		return 2;
+	}
+	if (rc != 0)
+		return 1;
+	errors = load_report(&st, &o);
+	return errors == 0 ? 0 : 3;
+}
