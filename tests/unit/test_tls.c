@@ -6,6 +6,7 @@
  * the caps, reload, and memory per session from the jemalloc arenas.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +365,104 @@ static void test_reload(void)
 	CHECK_EQ(ERR_peek_error(), 0);
 }
 
+/* TLS 1.3 KeyUpdate requests (RFC 8446 §4.6.3) from a client that never
+ * reads: the server's answers stay bounded (rx stops at the tx cap). */
+static void test_keyupdate_flood(void)
+{
+	struct tls_ctx *ctx = srv_ctx(TD_EC, 13);
+	SSL_CTX *cctx = td_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION, NULL);
+	struct tls_conn_lim small = { 4096, 4096 };
+	struct tls_stats st = { 0 };
+	struct td_pair p = { 0 };
+	uint8_t buf[64], rd[64];
+	size_t peak = 0;
+	int stopped = 0;
+
+	CHECK_EQ(td_pair_init(&p, cctx, ctx, &small, &st), 0);
+	CHECK_EQ(td_handshake(&p), 0);
+	for (int i = 0; i < 2000 && !stopped; i++) {
+		int r;
+
+		CHECK_EQ(SSL_key_update(p.c, SSL_KEY_UPDATE_REQUESTED), 1);
+		CHECK_EQ(SSL_do_handshake(p.c), 1); /* sends it */
+		/* as td_move, but the server's tx is never drained */
+		td_srv_begin(&p);
+		while (!stopped && (r = BIO_read(p.cwb, buf, sizeof(buf))) > 0) {
+			for (size_t off = 0, k; off < (size_t)r; off += k) {
+				k = tls_conn_rx(p.s, buf + off, (size_t)r - off);
+				CHECK_EQ(tls_conn_read(p.s, rd, sizeof(rd)), 0); /* runs them */
+				if (k == 0) {
+					stopped = 1; /* at the tx cap */
+					break;
+				}
+			}
+		}
+		td_srv_end(&p);
+		if (tls_conn_tx_pending(p.s) > peak)
+			peak = tls_conn_tx_pending(p.s);
+	}
+	CHECK(stopped);
+	CHECK_EQ(tls_conn_state(p.s), TLS_OPEN);
+	CHECK(peak >= small.tx_cap);
+	CHECK(peak <= small.tx_cap + small.rx_cap);
+	td_pair_free(&p);
+	SSL_CTX_free(cctx);
+	tls_ctx_free(ctx);
+	ERR_clear_error();
+}
+
+/* Two worker threads, each on its own arena, make sessions while the main
+ * thread reloads the context (ASan would see a use after free). */
+struct thr_arg {
+	struct tls_ctx *ctx;
+	SSL_CTX *cctx;
+	int n, ok;
+};
+
+static void *thr_main(void *v)
+{
+	struct thr_arg *a = v;
+	struct tls_mem_arena arena;
+	struct tls_stats st = { 0 };
+
+	tls_mem_thread_init(&arena); /* -ENOTSUP under ASan: libc */
+	for (int i = 0; i < a->n; i++) {
+		struct td_pair p = { 0 };
+
+		if (td_pair_init(&p, a->cctx, a->ctx, &lim, &st) == 0 && td_handshake(&p) == 0)
+			a->ok++;
+		td_pair_free(&p);
+	}
+	tls_mem_arena_use(NULL);
+	ERR_clear_error();
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct tls_ctx *ctx = srv_ctx(TD_EC, 12);
+	SSL_CTX *cctx = td_client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL);
+	struct tls_ctx_conf conf[2] = { { certs.cert[TD_RSA], certs.key[TD_RSA], 12 },
+					{ certs.cert[TD_EC], certs.key[TD_EC], 12 } };
+	struct thr_arg a[2] = { { ctx, cctx, 150, 0 }, { ctx, cctx, 150, 0 } };
+	pthread_t t[2];
+	char err[256];
+	int reloads = 0;
+
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(pthread_create(&t[i], NULL, thr_main, &a[i]), 0);
+	for (int i = 0; i < 20; i++)
+		reloads += tls_ctx_reload(ctx, &conf[i & 1], err, sizeof(err)) == 0;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK_EQ(reloads, 20);
+	CHECK_EQ(tls_ctx_generation(ctx), 21);
+	CHECK_EQ(a[0].ok, 150);
+	CHECK_EQ(a[1].ok, 150);
+	SSL_CTX_free(cctx);
+	tls_ctx_free(ctx);
+}
+
 #define MEM_N 200
 
 /* Bytes per session in the server's arena: mid-handshake (the server's
@@ -438,6 +537,8 @@ int main(void)
 	test_renegotiation();
 	test_caps();
 	test_reload();
+	test_keyupdate_flood();
+	test_threads();
 	test_memory();
 	td_certs_remove(&certs);
 	return check_done("tls");
