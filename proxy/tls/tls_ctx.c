@@ -47,15 +47,22 @@ struct tls_ctx {
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define TLS_GROUPS "X25519:P-256:P-384"
 
-/* Writes "what path: OpenSSL's reason" into err and clears the queue. */
+/* Writes "what path: OpenSSL's reason" into err and clears the queue. The
+ * first entry is the root cause ("no start line", "bad base64 decode");
+ * the SSL library's own ("PEM lib") only repeats that it failed. */
 static void tls_err(char *err, size_t errlen, const char *what, const char *path)
 {
-	unsigned long e = ERR_peek_last_error();
+	const char *data = NULL;
+	int flags = 0;
+	unsigned long e = ERR_peek_error_all(NULL, NULL, NULL, &data, &flags);
 	const char *why = e ? ERR_reason_error_string(e) : NULL;
 
+	if (!(flags & ERR_TXT_STRING) || data == NULL)
+		data = "";
 	if (errlen != 0)
-		snprintf(err, errlen, "%s%s%s: %s", what, path ? " " : "", path ? path : "",
-			 why ? why : "OpenSSL error");
+		snprintf(err, errlen, "%s%s%s: %s%s%s%s", what, path ? " " : "", path ? path : "",
+			 why ? why : "OpenSSL error", data[0] ? " (" : "", data,
+			 data[0] ? ")" : "");
 	ERR_clear_error();
 }
 
@@ -126,7 +133,10 @@ static int tls_ssl_ctx(const struct tls_ctx_conf *conf, SSL_CTX **out, char *err
 		return -EPROTO;
 	}
 	if (SSL_CTX_check_private_key(s) != 1) {
-		tls_err(err, errlen, "key does not match cert", conf->cert);
+		ERR_clear_error();
+		if (errlen != 0)
+			snprintf(err, errlen, "key %s does not match cert %s", conf->key,
+				 conf->cert);
 		SSL_CTX_free(s);
 		return -EPROTO;
 	}

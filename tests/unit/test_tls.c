@@ -55,6 +55,7 @@ static void test_ctx_errors(void)
 	conf.cert = certs.junk;
 	CHECK_EQ(tls_ctx_new(&conf, &ctx, err, sizeof(err)), -EPROTO);
 	CHECK(strstr(err, certs.junk) != NULL);
+	CHECK(strstr(err, "bad base64 decode") != NULL); /* the root cause */
 	conf.cert = certs.cert[TD_EC];
 	conf.key = certs.key[TD_RSA];
 	CHECK_EQ(tls_ctx_new(&conf, &ctx, err, sizeof(err)), -EPROTO);
