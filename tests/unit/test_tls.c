@@ -280,10 +280,10 @@ static void test_renegotiation(void)
 }
 
 /* rx takes at most rx_cap; tx never grows past tx_cap through writes. */
-static void test_caps(void)
+static void test_caps(int ver)
 {
 	struct tls_ctx *ctx = srv_ctx(TD_EC, 12);
-	SSL_CTX *cctx = td_client_ctx(TLS1_3_VERSION, TLS1_3_VERSION, NULL);
+	SSL_CTX *cctx = td_client_ctx(ver, ver, NULL);
 	struct tls_conn_lim small = { 4096, 8192 }, tiny = { 100, 8192 };
 	struct tls_stats st = { 0 };
 	struct td_pair p = { 0 };
@@ -536,7 +536,8 @@ int main(void)
 	test_matrix();
 	test_failures();
 	test_renegotiation();
-	test_caps();
+	test_caps(TLS1_3_VERSION);
+	test_caps(TLS1_2_VERSION);
 	test_reload();
 	test_keyupdate_flood();
 	test_threads();
