@@ -44,6 +44,7 @@
 #include "drv.h"
 #include "net.h"
 #include "payload.h"
+#include "pkt.h"
 #include "sess.h"
 #include "smtp.h"
 #include "wheel.h"
@@ -175,50 +176,9 @@ static uint32_t cli_addr(uint32_t s, uint16_t gen)
 static struct rte_mbuf *frame(struct bj *b, struct rte_mbuf *m, uint32_t s, uint8_t flags,
 			      uint32_t seq, uint32_t ack, const void *data, uint16_t len)
 {
-	const struct bj_flow *f = &b->fl[s];
-	uint16_t optlen = (flags & RTE_TCP_SYN_FLAG) ? 4 : 0;
-	uint16_t l3 =
-	    (uint16_t)(sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr) + optlen + len);
-	struct rte_ether_hdr *eh;
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *th;
-
-	rte_pktmbuf_reset(m);
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + l3));
-	eh->dst_addr = b->smac;
-	eh->src_addr = b->cmac;
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eh + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(l3);
-	ip->packet_id = 0;
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->hdr_checksum = 0;
-	ip->src_addr = cli_addr(s, f->gen);
-	ip->dst_addr = b->saddr;
-	th = (struct rte_tcp_hdr *)(ip + 1);
-	th->src_port = rte_cpu_to_be_16((uint16_t)(BJ_CLI_PORT0 + (s & 32767)));
-	th->dst_port = rte_cpu_to_be_16(BJ_SRV_PORT);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
-	th->tcp_flags = flags;
-	th->rx_win = rte_cpu_to_be_16(65535);
-	th->cksum = 0;
-	th->tcp_urp = 0;
-	if (optlen) {
-		uint8_t *o = (uint8_t *)(th + 1);
-
-		o[0] = 2, o[1] = 4, o[2] = 1460 >> 8, o[3] = 1460 & 0xff;
-	}
-	if (len)
-		memcpy((uint8_t *)(th + 1) + optlen, data, len);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-	return m;
+	return pkt_tcp4(m, &b->cmac, &b->smac, cli_addr(s, b->fl[s].gen), b->saddr,
+			(uint16_t)(BJ_CLI_PORT0 + (s & 32767)), BJ_SRV_PORT, flags, seq, ack, data,
+			len);
 }
 
 static void tx_flush(struct bj *b)
@@ -314,35 +274,25 @@ static void send_data(struct bj *b, uint32_t s, struct rte_mbuf *m, uint32_t ack
 
 static void on_frame(struct bj *b, struct rte_mbuf *m)
 {
-	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
-	struct rte_tcp_hdr *th;
+	struct pkt_tcp4 pt;
 	const uint8_t *data;
-	uint32_t s, seq, ack, len, hl, tl;
-	uint16_t dport;
+	uint32_t s, seq, ack, len;
 	uint8_t fl;
 	struct bj_flow *f;
 
-	if (eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-	    ip->next_proto_id != IPPROTO_TCP)
+	if (pkt_tcp4_parse(m, &pt) != 0 || pt.dport < BJ_CLI_PORT0)
 		goto stale;
-	hl = (uint32_t)(ip->version_ihl & 0xf) * 4;
-	th = (struct rte_tcp_hdr *)((uint8_t *)ip + hl);
-	dport = rte_be_to_cpu_16(th->dst_port);
-	if (dport < BJ_CLI_PORT0)
-		goto stale;
-	s = (uint32_t)(dport - BJ_CLI_PORT0) | ((rte_be_to_cpu_32(ip->dst_addr) & 3u) << 15);
+	s = (uint32_t)(pt.dport - BJ_CLI_PORT0) | ((rte_be_to_cpu_32(pt.daddr) & 3u) << 15);
 	if (s >= b->n_flows)
 		goto stale;
 	f = &b->fl[s];
-	if (f->phase == PH_FREE || ip->dst_addr != cli_addr(s, f->gen))
+	if (f->phase == PH_FREE || pt.daddr != cli_addr(s, f->gen))
 		goto stale;
-	tl = (uint32_t)(th->data_off >> 4) * 4;
-	len = rte_be_to_cpu_16(ip->total_length) - hl - tl;
-	data = (const uint8_t *)th + tl;
-	seq = rte_be_to_cpu_32(th->sent_seq);
-	ack = rte_be_to_cpu_32(th->recv_ack);
-	fl = th->tcp_flags;
+	len = pt.len;
+	data = pt.data;
+	seq = pt.seq;
+	ack = pt.ack;
+	fl = pt.flags;
 
 	if (fl & RTE_TCP_RST_FLAG) {
 		slot_end(b, s, OC_RST, 0, m);

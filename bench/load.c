@@ -29,6 +29,19 @@ uint64_t load_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+const char *load_plan(const struct load_opts *o)
+{
+	static char buf[160];
+	char rate[48];
+
+	if (o->rate > 0)
+		snprintf(rate, sizeof(rate), "%.0f new sessions/s", o->rate);
+	else
+		snprintf(rate, sizeof(rate), "new sessions as fast as possible");
+	snprintf(buf, sizeof(buf), "%s, concurrency %u, %.1f s", rate, o->conc, o->duration);
+	return buf;
+}
+
 /* ---- the scenarios ------------------------------------------------------ */
 
 #define S(x) (const uint8_t *)(x), (uint32_t)(sizeof(x) - 1)
@@ -58,6 +71,47 @@ static void payloads_init(void)
 	memset(p_longline, 'A', sizeof(p_longline) - 2);
 	p_longline[sizeof(p_longline) - 2] = '\r';
 	p_longline[sizeof(p_longline) - 1] = '\n';
+}
+
+/* 80-octet lines: 78 printable octets and CRLF; a body is a prefix of this
+ * block repeated, and ends on a line. */
+#define BODY_LINE  80u
+#define BODY_BLOCK (BODY_LINE * 64u)
+static uint8_t body_block[BODY_BLOCK];
+static const uint8_t body_end[] = ".\r\n";
+
+static void body_init(void)
+{
+	for (uint32_t i = 0; i < BODY_BLOCK; i++) {
+		uint32_t c = i % BODY_LINE;
+
+		body_block[i] = c == BODY_LINE - 2   ? '\r'
+				: c == BODY_LINE - 1 ? '\n'
+						     : (uint8_t)('a' + (i / BODY_LINE + c) % 26);
+	}
+}
+
+uint32_t load_body_len(const struct load_opts *o)
+{
+	return (o->body_size + BODY_LINE - 1) / BODY_LINE * BODY_LINE;
+}
+
+uint32_t load_step_chunk(const struct load_opts *o, const struct load_step *p, uint32_t off,
+			 const uint8_t **d)
+{
+	uint32_t body = load_body_len(o), n;
+
+	if (p->op != LOP_BODY) {
+		*d = p->data + off;
+		return off < p->len ? p->len - off : 0;
+	}
+	if (off < body) {
+		*d = body_block + off % BODY_BLOCK;
+		n = BODY_BLOCK - off % BODY_BLOCK;
+		return n < body - off ? n : body - off;
+	}
+	*d = body_end + (off - body);
+	return off < body + sizeof(body_end) - 1 ? body + (uint32_t)sizeof(body_end) - 1 - off : 0;
 }
 
 #define SEND(p, c)                                                                                 \
@@ -104,6 +158,7 @@ static const struct load_script scripts[LK_COUNT] = {
 int load_scripts_init(struct load_opts *o)
 {
 	payloads_init();
+	body_init();
 	memcpy(o->sc, scripts, sizeof(scripts));
 	o->sc[LK_HTTP].st[0].len = (uint32_t)strlen(payload_http_request);
 	o->sc[LK_TLS].st[0].len = payload_tls_hello_len;

@@ -125,6 +125,13 @@ int load_scripts_init(struct load_opts *o);
 /* Applies "--expect KIND=CODE[/close|/quit]"; 0 or -EINVAL. */
 int load_expect_parse(struct load_opts *o, const char *arg);
 
+/* The octets of step p from off on that are contiguous in memory: their
+ * count (0: the step has sent everything) and *d. */
+uint32_t load_step_chunk(const struct load_opts *o, const struct load_step *p, uint32_t off,
+			 const uint8_t **d);
+/* LOP_BODY's octets before the final ".\r\n" (body_size in whole lines). */
+uint32_t load_body_len(const struct load_opts *o);
+
 /* Picks the next kind by smooth weighted round robin over o->mix: over any
  * run of sum(mix) picks each kind comes exactly mix[k] times. */
 enum load_kind load_pick(const struct load_opts *o, int32_t *cur);
@@ -156,6 +163,9 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o);
 /* The engines: 0 or 1 (setup failed, message printed). */
 int load_sock_run(const struct load_opts *o, struct load_stats *s);
 int load_dpdk_run(const struct load_opts *o, struct load_stats *s, int argc, char **argv);
+
+/* "N new sessions/s, concurrency C, D s" for the banner (a static buffer). */
+const char *load_plan(const struct load_opts *o);
 
 /* Milliseconds / microseconds of CLOCK_MONOTONIC. */
 uint64_t load_now_us(void);

@@ -122,14 +122,16 @@ void load_stats_tick(struct load_stats *s, const struct load_opts *o, double t)
 	if (s->n_sec < s->cap_sec)
 		s->sec[s->n_sec++] = d;
 	s->t_last = t;
+	if (dt < 0.2) /* the run's last slice: counted, too short for a rate */
+		return;
 	printf("%6.1fs new %7.0f/s  ok %7.0f/s", t, (double)d.started / dt,
 	       (double)d.oc[LO_OK] / dt);
 	for (int k = 1; k < LO_COUNT; k++)
 		if (d.oc[k])
 			printf("  %s %.0f/s", load_oc_names[k], (double)d.oc[k] / dt);
 	if (strcmp(o->mode, "dpdk") == 0)
-		printf("  Mpps tx %.3f rx %.3f", (double)d.pkts_tx / dt / 1e6,
-		       (double)d.pkts_rx / dt / 1e6);
+		printf("  kpps tx %.1f rx %.1f", (double)d.pkts_tx / dt / 1e3,
+		       (double)d.pkts_rx / dt / 1e3);
 	printf("  in flight %lu  errors %lu\n", (unsigned long)s->in_flight,
 	       (unsigned long)errs(s->tot.oc));
 }

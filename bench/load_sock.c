@@ -55,26 +55,7 @@ struct sk {
 	uint32_t *free_sl, n_free;
 	int32_t wrr[LK_COUNT];
 	uint64_t now;
-	uint32_t body_len; /* body octets, whole 80-octet lines */
 };
-
-/* 80-octet lines: 78 printable octets and CRLF; the body is a prefix of
- * this block repeated, which ends on a line. */
-#define BODY_LINE  80u
-#define BODY_BLOCK (BODY_LINE * 64u)
-static uint8_t body_block[BODY_BLOCK];
-static const uint8_t body_end[] = ".\r\n";
-
-static void body_init(void)
-{
-	for (uint32_t i = 0; i < BODY_BLOCK; i++) {
-		uint32_t c = i % BODY_LINE;
-
-		body_block[i] = c == BODY_LINE - 2   ? '\r'
-				: c == BODY_LINE - 1 ? '\n'
-						     : (uint8_t)('a' + (i / BODY_LINE + c) % 26);
-	}
-}
 
 static void ss_end(struct sk *k, uint32_t i, enum load_outcome oc)
 {
@@ -118,26 +99,10 @@ static void ss_pump(struct sk *k, uint32_t i)
 
 	for (;;) {
 		const uint8_t *d;
-		uint32_t n, total;
+		uint32_t n = load_step_chunk(k->o, p, s->off, &d);
 		ssize_t w;
 
-		if (p->op == LOP_BODY) {
-			total = k->body_len + (uint32_t)sizeof(body_end) - 1;
-			if (s->off < k->body_len) {
-				d = body_block + s->off % BODY_BLOCK;
-				n = BODY_BLOCK - s->off % BODY_BLOCK;
-				if (n > k->body_len - s->off)
-					n = k->body_len - s->off;
-			} else {
-				d = body_end + (s->off - k->body_len);
-				n = total - s->off;
-			}
-		} else {
-			total = p->len;
-			d = p->data + s->off;
-			n = total - s->off;
-		}
-		if (s->off == total)
+		if (n == 0)
 			break;
 		if (p->op == LOP_SLOW) {
 			if (k->now < s->next_byte)
@@ -155,7 +120,7 @@ static void ss_pump(struct sk *k, uint32_t i)
 			return;
 		}
 		s->off += (uint32_t)w;
-		if (p->op == LOP_SLOW && s->off < total)
+		if (p->op == LOP_SLOW)
 			return;
 	}
 	ss_poll(k, i, 0);
@@ -414,8 +379,6 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 			return 1;
 		}
 	}
-	body_init();
-	k.body_len = (o->body_size + BODY_LINE - 1) / BODY_LINE * BODY_LINE;
 	k.sl = calloc(o->conc, sizeof(*k.sl));
 	k.free_sl = calloc(o->conc, sizeof(*k.free_sl));
 	k.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -427,10 +390,7 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 		k.sl[i].fd = -1;
 		k.free_sl[k.n_free++] = i;
 	}
-	printf(
-	    "bulwark-load: socket mode to %s:%u, %s%.0f new sessions/s, concurrency %u, %.1f s\n",
-	    o->host, o->port, o->rate > 0 ? "" : "as fast as possible, ", o->rate, o->conc,
-	    o->duration);
+	printf("bulwark-load: socket mode to %s:%u, %s\n", o->host, o->port, load_plan(o));
 	t_start = k.now = load_now_us();
 	t_end = t_start + (uint64_t)(o->duration * 1e6);
 	t_sweep = t_start;
