@@ -210,7 +210,7 @@ static int rl_open(struct worker *w, struct sess *se, const struct smtp_out *o)
 	memset(rl, 0, sizeof(*rl));
 	w->rgen = relay_gen_next(w->rgen);
 	rl->gen = w->rgen;
-	rl->relay = (uint16_t)(sid % w->n_relays);
+	rl->relay = (uint16_t)(rl->gen % w->n_relays); /* round robin over the relays */
 	msg_init(m, w, sid, rl, RELAY_M_OPEN);
 	op = (struct relay_open *)m->data;
 	memset(op, 0, sizeof(*op));

@@ -29,7 +29,9 @@ void relay_pairs_free(struct relay_pair *pairs, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		rte_ring_free(pairs[i].w2r);
 		rte_ring_free(pairs[i].r2w);
-		rte_mempool_free(pairs[i].wpool);
+		/* a worker's pairs share its pool (relay_pairs_create) */
+		if (i == 0 || pairs[i].wpool != pairs[i - 1].wpool)
+			rte_mempool_free(pairs[i].wpool);
 		rte_mempool_free(pairs[i].rpool);
 		memset(&pairs[i], 0, sizeof(pairs[i]));
 	}
@@ -64,13 +66,16 @@ int relay_pairs_create(struct relay_pair *pairs, uint16_t n_workers, uint16_t n_
 			what = "r2w ring";
 			break;
 		}
-		/* The worker's pool: got and put by the worker only. The
-		 * relay's: got by the relay, put by the worker. No per-lcore
-		 * cache: objects cross lcores by design. */
-		snprintf(name, sizeof(name), "rl_wp_%u_%u", w, r);
-		p->wpool =
-		    rte_mempool_create(name, pool_objs, RELAY_MSG_SIZE, 0, 0, NULL, NULL, NULL,
-				       NULL, socket, RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+		/* The worker's pool: got and put by the worker only, one for
+		 * all its pairs (the worker takes every object from its first
+		 * pair's pool and credits bring them back). The relay's: got
+		 * by the relay, put by the worker. No per-lcore cache: objects
+		 * cross lcores by design. */
+		snprintf(name, sizeof(name), "rl_wp_%u", w);
+		p->wpool = r != 0 ? pairs[i - r].wpool
+				  : rte_mempool_create(name, pool_objs, RELAY_MSG_SIZE, 0, 0, NULL,
+						       NULL, NULL, NULL, socket,
+						       RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 		if (!p->wpool) {
 			what = "worker message pool";
 			break;
@@ -403,10 +408,9 @@ int relay_main(void *arg)
 		 * back-off off the relay spins as they do. */
 		if (busy)
 			empty = 0;
-		n = epoll_wait(r->ep, ev, RELAY_EP_EVENTS,
-			       busy || !wc->idle_backoff || empty < wc->empty_polls
-				   ? 0
-				   : RELAY_IDLE_WAIT_MS);
+		n = epoll_wait(
+		    r->ep, ev, RELAY_EP_EVENTS,
+		    busy || !wc->idle_backoff || empty < wc->empty_polls ? 0 : RELAY_IDLE_WAIT_MS);
 		empty = n > 0 || busy ? 0 : empty + 1;
 		r->now = relay_now_ms();
 		for (int i = 0; i < n; i++) {

@@ -80,7 +80,8 @@ struct rte_mempool;
 /* One per (worker, relay lcore). */
 struct relay_pair {
 	struct rte_ring *w2r, *r2w;        /* SPSC, relay_ring_size(pool_objs, n_sess) entries */
-	struct rte_mempool *wpool, *rpool; /* RELAY_MSG_SIZE objects, pool_objs each */
+	struct rte_mempool *wpool, *rpool; /* RELAY_MSG_SIZE objects, pool_objs each; a
+					    * worker's pairs share its wpool */
 };
 
 /*
