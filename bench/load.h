@@ -93,8 +93,9 @@ struct load_stats {
 	uint32_t shown;    /* errors printed so far */
 	uint64_t deferred; /* sessions due by the rate that found no free slot */
 	uint64_t in_flight;
-	double elapsed; /* seconds from the first session to the last end */
-	double t_last;  /* the time of the last tick */
+	double elapsed;        /* seconds from the first session to the last end */
+	double t_last;         /* the time of the last tick */
+	uint64_t ok_in_window; /* ok sessions ended within --duration */
 };
 
 struct load_opts {

@@ -140,7 +140,7 @@ void load_stats_show(struct load_stats *s, const struct load_opts *o, enum load_
 		     enum load_outcome oc, int step, uint16_t code, const uint8_t *seen, uint32_t n)
 {
 	const struct load_script *sc = &o->sc[k];
-	char txt[LOAD_SEEN * 4 + 1];
+	char txt[LOAD_SEEN * 4 + 1], want[24];
 	uint32_t j = 0;
 
 	if (s->shown >= o->show_errors)
@@ -158,13 +158,18 @@ void load_stats_show(struct load_stats *s, const struct load_opts *o, enum load_
 			txt[j++] = (char)c;
 	}
 	txt[j] = '\0';
+	if (step >= 0 && sc->st[step].op == LOP_CLOSE)
+		snprintf(want, sizeof(want), "the server's close");
+	else if (step >= 0 && sc->st[step].op == LOP_WAIT)
+		snprintf(want, sizeof(want), "silence");
+	else if (step >= 0)
+		snprintf(want, sizeof(want), "%u", sc->st[step].code);
 	if (step < 0)
 		printf("error: %s %s before the greeting: code %u; received \"%s\"\n",
 		       load_kind_names[k], load_oc_names[oc], code, txt);
 	else
-		printf("error: %s %s at step %d (expected %u%s): code %u; received \"%s\"\n",
-		       load_kind_names[k], load_oc_names[oc], step + 1, sc->st[step].code,
-		       sc->st[step].op == LOP_CLOSE ? "close" : "", code, txt);
+		printf("error: %s %s at step %d (expected %s): code %u; received \"%s\"\n",
+		       load_kind_names[k], load_oc_names[oc], step + 1, want, code, txt);
 }
 
 /* ---- the report --------------------------------------------------------- */
@@ -297,7 +302,9 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o)
 		printf(" %s=%lu", load_oc_names[c], (unsigned long)s->tot.oc[c]);
 	hist_line("\nlatency to the 220 (all kinds that wait for it):", &all_greet);
 	hist_line("latency to the final reply (ok sessions, from connect):", &all_fin);
-	printf("rate: %.0f sessions/s ok over %.2f s (offered ",
+	printf("rate: %.0f sessions/s ok during the %.1f s of new sessions, %.0f/s over the "
+	       "whole run (%.2f s, the drain included; offered ",
+	       (double)s->ok_in_window / o->duration, o->duration,
 	       s->elapsed > 0 ? (double)ok / s->elapsed : 0.0, s->elapsed);
 	if (o->rate > 0)
 		printf("%.0f/s", o->rate);

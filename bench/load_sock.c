@@ -360,6 +360,7 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 	struct epoll_event evs[256];
 	struct rlimit rl;
 	uint64_t t_start, t_end, t_sweep, t_tick, due_done = 0;
+	int window_done = 0;
 
 	k.o = o;
 	k.st = st;
@@ -413,8 +414,12 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 				st->deferred += due;
 				due_done += due;
 			}
-		} else if (st->in_flight == 0) {
-			break;
+		} else {
+			if (!window_done)
+				st->ok_in_window = st->tot.oc[LO_OK];
+			window_done = 1;
+			if (st->in_flight == 0)
+				break;
 		}
 		n = epoll_wait(k.ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), o->rate > 0 ? 1 : 5);
 		k.now = load_now_us();
