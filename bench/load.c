@@ -308,9 +308,16 @@ static void usage(FILE *f)
 		   "                     may answer otherwise), and what follows it\n"
 		   "  --show-errors N    failed sessions to print (default 5)\n"
 		   "  --csv FILE         per-second rates   --png FILE  a chart (gnuplot)\n"
+		   "  --scenario FILE    options from FILE, one \"name value\" a line\n"
+		   "                     (\"mix http=40,legit=10\"); later flags override\n"
 		   "  dpdk mode: --vdev DEVARGS (e.g. net_memif0,role=client,socket=PATH,\n"
-		   "             socket-abstract=no), --src ADDR (first client address,\n"
-		   "             198.18.0.0/15), --gw ADDR (answered for ARP), --queues N\n");
+		   "             socket-abstract=no), --src ADDR (a /17 of 198.18.0.0/15\n"
+		   "             for the clients, default 198.19.128.0), --gw ADDR (the\n"
+		   "             target's gateway, answered for ARP; 198.18.0.1),\n"
+		   "             --queues N (flows spread over N queues); EAL arguments\n"
+		   "             after -- (default -l 0; --no-pci --in-memory and a\n"
+		   "             --file-prefix of its own always)\n"
+		   "exit: 0 no errors, 3 some session failed its check, 1 setup, 2 usage\n");
 }
 
 enum {
@@ -333,6 +340,7 @@ enum {
 	O_SRC,
 	O_GW,
 	O_QUEUES,
+	O_SCENARIO,
 };
 
 static const struct option lopts[] = {
@@ -355,6 +363,7 @@ static const struct option lopts[] = {
 	{ "src", required_argument, NULL, O_SRC },
 	{ "gw", required_argument, NULL, O_GW },
 	{ "queues", required_argument, NULL, O_QUEUES },
+	{ "scenario", required_argument, NULL, O_SCENARIO },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -367,12 +376,134 @@ static int num(const char *s, double lo, double hi, double *v)
 	return end != s && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
 }
 
+/* Applies option id with its argument; 0 or -1 (a bad value). arg must
+ * outlive the run. */
+static int opt_set(struct load_opts *o, int id, const char *arg)
+{
+	double v;
+	int bad = 0;
+
+	switch (id) {
+	case O_MODE:
+		o->mode = arg;
+		break;
+	case O_HOST:
+		o->host = arg;
+		break;
+	case O_PORT:
+		bad |= num(arg, 1, 65535, &v);
+		o->port = (uint16_t)v;
+		break;
+	case O_MIX:
+		bad |= mix_parse(o, arg) != 0;
+		break;
+	case O_RATE:
+		bad |= num(arg, 0, 1e8, &o->rate);
+		break;
+	case O_CONC:
+		bad |= num(arg, 1, 1 << 20, &v);
+		o->conc = (uint32_t)v;
+		break;
+	case O_DUR:
+		bad |= num(arg, 0.1, 86400, &o->duration);
+		break;
+	case O_TMO:
+		bad |= num(arg, 1, 3600000, &v);
+		o->timeout_ms = (uint32_t)v;
+		break;
+	case O_SLOW:
+		bad |= num(arg, 0, 60000, &v);
+		o->slow_ms = (uint32_t)v;
+		break;
+	case O_IDLE:
+		bad |= num(arg, 0, 3600000, &v);
+		o->idle_ms = (uint32_t)v;
+		break;
+	case O_SIZE:
+		bad |= num(arg, 0, 1 << 30, &v);
+		o->body_size = (uint32_t)v;
+		break;
+	case O_EXPECT:
+		bad |= load_expect_parse(o, arg) != 0;
+		break;
+	case O_SHOW:
+		bad |= num(arg, 0, 1e6, &v);
+		o->show_errors = (uint32_t)v;
+		break;
+	case O_CSV:
+		o->csv = arg;
+		break;
+	case O_PNG:
+		o->png = arg;
+		break;
+	case O_VDEV:
+		o->eal = arg;
+		break;
+	case O_SRC:
+		o->src = arg;
+		break;
+	case O_GW:
+		o->gw = arg;
+		break;
+	case O_QUEUES:
+		bad |= num(arg, 1, 16, &v);
+		o->queues = (uint32_t)v;
+		break;
+	default:
+		return -1;
+	}
+	return bad ? -1 : 0;
+}
+
+/* --scenario FILE: one option a line, "name value" as on the command line
+ * without the dashes ("mix http=40,tls=20", "rate 500", "expect http=500");
+ * blank lines and lines starting with # are skipped. 0 or -1 (printed). */
+static int scenario_read(struct load_opts *o, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int no = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "bulwark-load: --scenario %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *name = line, *val, *end;
+		const struct option *lo;
+
+		no++;
+		line[strcspn(line, "\r\n")] = '\0';
+		name += strspn(name, " \t");
+		if (*name == '\0' || *name == '#')
+			continue;
+		val = name + strcspn(name, " \t");
+		if (*val != '\0')
+			*val++ = '\0';
+		val += strspn(val, " \t");
+		for (end = val + strlen(val); end > val && (end[-1] == ' ' || end[-1] == '\t');)
+			*--end = '\0';
+		for (lo = lopts; lo->name != NULL; lo++)
+			if (strcmp(lo->name, name) == 0 && lo->has_arg == required_argument &&
+			    lo->val != O_SCENARIO)
+				break;
+		if (lo->name == NULL || (val = strdup(val)) == NULL ||
+		    opt_set(o, lo->val, val) != 0) {
+			fprintf(stderr, "bulwark-load: %s:%d: bad option or value: %s\n", path, no,
+				name);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct load_opts o;
 	static struct load_stats st;
-	double v;
-	int opt, bad = 0, rc;
+	int opt, rc;
 	uint64_t errors;
 
 	o.mode = "socket";
@@ -388,83 +519,19 @@ int main(int argc, char **argv)
 	o.mix[LK_HTTP] = 1;
 	load_scripts_init(&o);
 	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		switch (opt) {
-		case O_MODE:
-			o.mode = optarg;
-			break;
-		case O_HOST:
-			o.host = optarg;
-			break;
-		case O_PORT:
-			bad |= num(optarg, 1, 65535, &v);
-			o.port = (uint16_t)v;
-			break;
-		case O_MIX:
-			bad |= mix_parse(&o, optarg) != 0;
-			break;
-		case O_RATE:
-			bad |= num(optarg, 0, 1e8, &o.rate);
-			break;
-		case O_CONC:
-			bad |= num(optarg, 1, 1 << 20, &v);
-			o.conc = (uint32_t)v;
-			break;
-		case O_DUR:
-			bad |= num(optarg, 0.1, 86400, &o.duration);
-			break;
-		case O_TMO:
-			bad |= num(optarg, 1, 3600000, &v);
-			o.timeout_ms = (uint32_t)v;
-			break;
-		case O_SLOW:
-			bad |= num(optarg, 0, 60000, &v);
-			o.slow_ms = (uint32_t)v;
-			break;
-		case O_IDLE:
-			bad |= num(optarg, 0, 3600000, &v);
-			o.idle_ms = (uint32_t)v;
-			break;
-		case O_SIZE:
-			bad |= num(optarg, 0, 1 << 30, &v);
-			o.body_size = (uint32_t)v;
-			break;
-		case O_EXPECT:
-			bad |= load_expect_parse(&o, optarg) != 0;
-			break;
-		case O_SHOW:
-			bad |= num(optarg, 0, 1e6, &v);
-			o.show_errors = (uint32_t)v;
-			break;
-		case O_CSV:
-			o.csv = optarg;
-			break;
-		case O_PNG:
-			o.png = optarg;
-			break;
-		case O_VDEV:
-			o.eal = optarg;
-			break;
-		case O_SRC:
-			o.src = optarg;
-			break;
-		case O_GW:
-			o.gw = optarg;
-			break;
-		case O_QUEUES:
-			bad |= num(optarg, 1, 16, &v);
-			o.queues = (uint32_t)v;
-			break;
-		case 'h':
+		if (opt == 'h') {
 			usage(stdout);
 			return 0;
-		default:
-			bad = 1;
-			break;
 		}
-		if (bad) {
-			fprintf(stderr, "bulwark-load: bad value for --%s: %s\n",
-				opt >= O_MODE ? lopts[opt - O_MODE].name : "?",
-				optarg ? optarg : "");
+		if (opt == O_SCENARIO) {
+			if (scenario_read(&o, optarg) != 0)
+				return 2;
+			continue;
+		}
+		if (opt == '?' || opt_set(&o, opt, optarg) != 0) {
+			if (opt != '?')
+				fprintf(stderr, "bulwark-load: bad value for --%s: %s\n",
+					lopts[opt - O_MODE].name, optarg ? optarg : "");
 			usage(stderr);
 			return 2;
 		}
