@@ -10,7 +10,9 @@
  * 32 octets). Client slot s uses source port 1024 + (s & 32767) and the
  * address SRC | (gen << 2 | s >> 15) in a /17 of 198.18.0.0/15 (default
  * 198.19.128.0/17): a slot's next session takes the next generation, so a
- * 4-tuple returns only after 8192 sessions of that slot. Those addresses are
+ * 4-tuple returns only after 8192 sessions of that slot. Over memif the
+ * generator picks the target's queue: a session uses queue (s + gen) mod
+ * --queues, so flows spread evenly even when few slots are reused. Those addresses are
  * off the target's subnet; the generator answers ARP for the target's
  * gateway (--gw) and for its own range.
  *
@@ -149,7 +151,7 @@ static void fl_tx(struct ld *d, uint32_t s, uint8_t flags, uint32_t seq, const v
 		d->tx_drop++;
 		return;
 	}
-	tx_push(d, (uint16_t)(s % d->nq),
+	tx_push(d, (uint16_t)((s + f->gen) % d->nq),
 		pkt_tcp4(m, &d->mac, &d->smac, cli_addr(d, s, f->gen), d->saddr,
 			 (uint16_t)(LD_CLI_PORT0 + (s & 32767)), d->o->port, flags, seq, f->rcv_nxt,
 			 p, n));
