@@ -142,6 +142,10 @@ struct smtp_out {
 	uint8_t sig;          /* enum scan_sig, when close_reason is SMTP_CLOSE_NONSMTP */
 	/* set by every call: the next time (ms) smtp_tick() must run */
 	uint64_t deadline;
+	/* set by the caller before smtp_input() (smtp_out_reset leaves it):
+	 * no handshake can start now (the cap on concurrent handshakes), so
+	 * STARTTLS gets 454 4.7.0 and the session goes on in plaintext */
+	uint8_t tls_busy;
 };
 
 /*

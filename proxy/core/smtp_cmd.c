@@ -174,6 +174,8 @@ static enum smtp_reply_id ck_starttls(struct cmd_ctx *c)
 		return SMTP_R_SYNTAX;
 	if (s->relayed)
 		return SMTP_R_BAD_SEQ;
+	if (c->out->tls_busy)
+		return SMTP_R_TLS_BUSY;
 	return SMTP_R_NONE;
 }
 

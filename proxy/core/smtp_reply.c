@@ -52,6 +52,7 @@ static const struct fixed_reply fixed[] = {
 	{ SMTP_R_SIZE_DECL, 552, "552 5.3.4 Message size exceeds fixed limit" },
 	{ SMTP_R_UTF8, 553, "553 5.6.7 UTF-8 address needs SMTPUTF8" },
 	{ SMTP_R_RCPTS, 452, "452 4.5.3 Too many recipients" },
+	{ SMTP_R_TLS_BUSY, 454, "454 4.7.0 TLS not available now" },
 	{ SMTP_R_DATA_BARE, 550, "550 5.5.2 message has bare CR, LF or NUL" },
 	{ SMTP_R_DATA_LINE, 550, "550 5.5.2 message has a line too long" },
 	{ SMTP_R_DATA_SIZE, 552, "552 5.3.4 message too big" },

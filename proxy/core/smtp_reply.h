@@ -53,6 +53,7 @@ enum smtp_reply_id {
 	SMTP_R_SIZE_DECL, /* 552 5.3.4 declared SIZE over the limit */
 	SMTP_R_UTF8,      /* 553 5.6.7 UTF-8 address without SMTPUTF8 */
 	SMTP_R_RCPTS,     /* 452 4.5.3 too many recipients */
+	SMTP_R_TLS_BUSY,  /* 454 4.7.0 TLS not available now (handshake cap) */
 	SMTP_R_DATA_BARE, /* 550 5.5.2 message has bare CR, LF or NUL */
 	SMTP_R_DATA_LINE, /* 550 5.5.2 message line too long (max_data_line) */
 	SMTP_R_DATA_SIZE, /* 552 5.3.4 message too big */

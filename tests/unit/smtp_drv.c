@@ -30,6 +30,7 @@ struct drv {
 	size_t pn;
 	uint64_t now;
 	uint64_t deadline;
+	uint8_t tls_busy; /* DRV_TLS_BUSY */
 	int closed;
 	int bad; /* an invariant failed */
 	char why[200];
@@ -190,6 +191,7 @@ static void pump(struct drv *d)
 		}
 		if (d->lend == 1)
 			lend(d);
+		d->out.tls_busy = d->tls_busy;
 		r = smtp_input(&d->s, d->pend, d->pn, d->now, &d->out);
 		a = d->out.actions;
 		unlend(d);
@@ -321,6 +323,9 @@ static void run(struct drv *d, const struct drv_case *tc, const struct scan_kern
 				collect(d);
 				pump(d);
 			}
+			break;
+		case DRV_TLS_BUSY:
+			d->tls_busy = (uint8_t)st->v;
 			break;
 		case DRV_TLS:
 			if (!d->closed) {

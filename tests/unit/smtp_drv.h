@@ -30,6 +30,7 @@ enum drv_kind {
 	DRV_TLS,       /* smtp_tls_started() */
 	DRV_DRAIN,     /* smtp_drain() */
 	DRV_BACKEND_N, /* s, n: the same backend reply, v times */
+	DRV_TLS_BUSY,  /* v: out->tls_busy for the smtp_input() calls from now on */
 };
 
 struct drv_step {
@@ -62,6 +63,10 @@ struct drv_step {
 #define DRAIN                                                                                      \
 	{                                                                                          \
 		DRV_DRAIN, NULL, 0, 0                                                              \
+	}
+#define BUSY(v)                                                                                    \
+	{                                                                                          \
+		DRV_TLS_BUSY, NULL, 0, v                                                           \
 	}
 #define BN(str, k)                                                                                 \
 	{                                                                                          \
