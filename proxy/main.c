@@ -32,6 +32,7 @@
 #include "relay.h"
 #include "scan.h"
 #include "smtp.h"
+#include "tls.h"
 #include "worker.h"
 
 #ifndef BULWARK_VERSION
@@ -59,6 +60,9 @@ struct main_ctx {
 	unsigned rlcore[CFG_RELAYS_MAX];
 	uint16_t n_relays, n_rlaunched;
 	int eal_up;
+	/* one TLS context per distinct (cert, key, min_version) */
+	struct tls_ctx *tls_own[CFG_LISTENERS_MAX];
+	uint32_t n_tls;
 };
 
 static void usage(FILE *f)
@@ -121,18 +125,71 @@ static int check_eal(const struct cfg *c, char *err, size_t errlen)
 
 static int check_build(const struct cfg *c, char *err, size_t errlen)
 {
-	for (uint32_t i = 0; i < c->n_listeners; i++) {
-		const struct cfg_listener *l = &c->listeners[i];
+	for (uint32_t i = 0; i < c->n_backends; i++) {
+		const struct cfg_backend *b = &c->backends[i];
 
-		if (l->tls != CFG_TLS_NONE) {
+		if (b->tls != CFG_TLS_NONE) {
 			snprintf(err, errlen,
-				 "%s:%u: listeners[%u].tls: \"%s\" is not available yet (TLS "
-				 "comes with issue 5); use tls = \"none\"",
-				 c->file, l->line, i, cfg_tls_name(l->tls));
+				 "%s:%u: backends[%u].tls: \"%s\" is not available yet (TLS to "
+				 "the backends is still to come); use tls = \"none\"",
+				 c->file, b->line, i, cfg_tls_name(b->tls));
 			return -ENOTSUP;
 		}
 	}
 	return 0;
+}
+
+/*
+ * One TLS context per distinct (cert, key, min_version) among the listeners
+ * with tls other than none (their own cert/key, else tls.cert/tls.key),
+ * shared by those listeners (m->sh.tls). Certificates and keys are read
+ * now, so --check-config catches a bad file too.
+ */
+static int make_tls(struct main_ctx *m, char *err, size_t errlen)
+{
+	const struct cfg *c = m->cfg;
+	const char *paths[CFG_LISTENERS_MAX][2];
+
+	for (uint32_t i = 0; i < c->n_listeners; i++) {
+		const struct cfg_listener *l = &c->listeners[i];
+		int own = l->cert[0] != '\0';
+		struct tls_ctx_conf tc = {
+			.cert = own ? l->cert : c->tls.cert,
+			.key = own ? l->key : c->tls.key,
+			.min_version = c->tls.min_version,
+		};
+		char why[512] = "";
+		int rc;
+
+		paths[i][0] = tc.cert;
+		paths[i][1] = tc.key;
+		if (l->tls == CFG_TLS_NONE)
+			continue;
+		for (uint32_t j = 0; j < i && m->sh.tls[i] == NULL; j++)
+			if (m->sh.tls[j] != NULL && strcmp(paths[j][0], tc.cert) == 0 &&
+			    strcmp(paths[j][1], tc.key) == 0)
+				m->sh.tls[i] = m->sh.tls[j];
+		if (m->sh.tls[i] != NULL)
+			continue;
+		rc = tls_ctx_new(&tc, &m->sh.tls[i], why, sizeof(why));
+		if (rc != 0) {
+			snprintf(err, errlen, "%s:%u: listeners[%u] (port %u): %s: %s", c->file,
+				 l->line, i, l->port,
+				 own ? "listeners.cert/key" : "tls.cert/tls.key", why);
+			m->sh.tls[i] = NULL;
+			return rc;
+		}
+		m->tls_own[m->n_tls++] = m->sh.tls[i];
+	}
+	return 0;
+}
+
+static void free_tls(struct main_ctx *m)
+{
+	for (uint32_t i = 0; i < m->n_tls; i++)
+		tls_ctx_free(m->tls_own[i]);
+	m->n_tls = 0;
+	memset(m->sh.tls, 0, sizeof(m->sh.tls));
 }
 
 /* Loads and validates everything that does not need the EAL. */
@@ -160,7 +217,7 @@ static int load_config(struct main_ctx *m, const char *path, char *err, size_t e
 		if ((rc = cfg_smtp_fill(m->cfg, &m->cfg->listeners[i], scan, &m->sh.smtp[i], err,
 					errlen)) != 0)
 			return rc;
-	return 0;
+	return make_tls(m, err, errlen);
 }
 
 /* ---- startup ------------------------------------------------------------- */
@@ -526,6 +583,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* before the EAL and any OpenSSL call: OpenSSL on jemalloc arenas */
+	if (tls_mem_init() != 0)
+		log_kv(LOG_LVL_WARN,
+		       "event=tls_mem msg=\"OpenSSL allocated before tls_mem_init: it "
+		       "stays on libc malloc\"");
 	m.cfg = calloc(1, sizeof(*m.cfg));
 	if (m.cfg == NULL) {
 		fprintf(stderr, "bulwark: out of memory\n");
@@ -537,11 +599,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bulwark: %s\n", err);
 		else
 			printf("%s: ok\n", path);
+		free_tls(&m);
 		free(m.cfg);
 		return rc != 0;
 	}
 	if (rc != 0) {
 		log_kv(LOG_LVL_ERR, "event=config_error msg=\"%s\"", unquote(err));
+		free_tls(&m);
 		free(m.cfg);
 		return 1;
 	}
@@ -562,6 +626,7 @@ int main(int argc, char **argv)
 	    (rc = start_workers(&m, err, sizeof(err))) != 0) {
 		log_kv(LOG_LVL_ERR, "event=startup_failed msg=\"%s\"", unquote(err));
 		shutdown_all(&m, 0);
+		free_tls(&m);
 		free(m.cfg);
 		return 1;
 	}
@@ -573,6 +638,7 @@ int main(int argc, char **argv)
 	run(&m);
 	shutdown_all(&m, 1);
 	log_kv(LOG_LVL_INFO, "event=exit status=0");
+	free_tls(&m);
 	free(m.cfg);
 	return 0;
 }

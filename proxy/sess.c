@@ -202,6 +202,7 @@ static struct sess *sess_get(struct worker *w)
 static void sess_put(struct worker *w, struct sess *se)
 {
 	wheel_cancel(&w->wheel, &se->tm);
+	sess_tls_put(w, se);
 	if (se->rl)
 		sess_relay_end(w, se);
 	if (se->ovf)
@@ -237,8 +238,30 @@ static void sess_close(struct worker *w, struct sess *se, uint64_t now)
 	struct tcp_conn *c = se->c;
 	struct net_ctx *net = sess_wport(w, se)->net;
 
+	sess_tls_close(w, se, now);
 	sess_put(w, se);
 	net_close(net, c, now);
+}
+
+void sess_end(struct worker *w, struct sess *se, uint64_t now, int hard)
+{
+	if (hard)
+		sess_abort(w, se, now);
+	else
+		sess_close(w, se, now);
+}
+
+int sess_close_soon(struct worker *w, struct sess *se, uint64_t now)
+{
+	if (se->ovf) {
+		/* a client that never reads must not pin the session: the
+		 * flush gets the linger time, then a reset */
+		se->flags |= SESS_F_CLOSE;
+		wheel_arm(&w->wheel, &se->tm, now + SESS_CLOSE_WAIT_MS);
+		return 1;
+	}
+	sess_close(w, se, now);
+	return -1;
 }
 
 /*
@@ -252,6 +275,8 @@ static int sess_send(struct worker *w, struct sess *se, const uint8_t *p, size_t
 
 	if (n == 0)
 		return 0;
+	if (sess_tls_of(w, se) != NULL)
+		return sess_tls_send(w, se, p, n, now);
 	if (se->ovf == 0) {
 		k = net_send(sess_wport(w, se)->net, se->c, p, n, now);
 		if (k < 0) /* the peer can no longer be sent to: nothing to keep */
@@ -297,8 +322,22 @@ static int sess_unpark(struct worker *w, struct sess *se, uint64_t now)
 	pk->len = (uint16_t)(pk->len - k);
 	if (pk->len != 0)
 		return 0;
+	/* plaintext parked before TLS began (the 220 to STARTTLS) goes
+	 * first, then the ciphertext */
+	if (sess_tls_of(w, se) != NULL && !sess_tls_unpark(w, se, now))
+		return 0;
 	ovf_put(w, se);
 	return 1;
+}
+
+int sess_park_hold(struct worker *w, struct sess *se, uint64_t now)
+{
+	if (se->ovf != 0)
+		return 0;
+	if (ovf_get(w, se) == 0)
+		return 0;
+	sess_abort(w, se, now);
+	return -1;
 }
 
 /* Keeps the argument of SMTP_ACT_HELO (it points into the lent work area).
@@ -360,25 +399,20 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		smtp_backend_event(&se->s, (enum smtp_backend_ev)ev, now, o);
 		return sess_carry(w, se, now);
 	}
-	if (act & (SMTP_ACT_CLOSE | SMTP_ACT_STARTTLS)) {
-		if (act & SMTP_ACT_STARTTLS) {
-			/* never offered until TLS exists (main.c refuses tls
-			 * listeners); should it happen, end the session */
-			w->st.starttls++;
-		} else {
-			w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
-			if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
-				w->st.sigs[sig]++;
-		}
-		if (se->ovf) {
-			/* a client that never reads must not pin the session:
-			 * the flush gets the linger time, then a reset */
-			se->flags |= SESS_F_CLOSE;
-			wheel_arm(&w->wheel, &se->tm, now + SESS_CLOSE_WAIT_MS);
-			return 1;
-		}
-		sess_close(w, se, now);
-		return -1;
+	if ((act & SMTP_ACT_STARTTLS) && !(act & SMTP_ACT_CLOSE)) {
+		/* the 220 is out (or parked ahead of the handshake); the
+		 * caller drops every plaintext byte after the command
+		 * (CVE-2011-0411): returning 1 makes sess_feed consume all */
+		w->st.starttls++;
+		if (sess_tls_start(w, se, (uint8_t)(se->s.cfg - w->sh->smtp), 0, now) != 0)
+			return sess_close_soon(w, se, now);
+		return 1;
+	}
+	if (act & SMTP_ACT_CLOSE) {
+		w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
+		if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
+			w->st.sigs[sig]++;
+		return sess_close_soon(w, se, now);
 	}
 	if (act & SMTP_ACT_MORE)
 		se->flags |= SESS_F_MORE;
@@ -406,6 +440,7 @@ size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, size_t n, 
 			return used;            /* the relay link resumes it */
 		if (offer != 0 && w->lq_n == 0) /* else the FIFO comes first */
 			line_get(w, se);
+		w->out.tls_busy = (uint8_t)sess_tls_busy(w);
 		k = smtp_input(&se->s, p + used, offer, now, &w->out);
 		need = w->out.actions & SMTP_ACT_NEED_WORK;
 		used += k;
@@ -470,6 +505,15 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	se->port = wp - w->port;
 	net_conn_set_app(c, se);
 	w->st.accepted++;
+	if (w->sh->smtp[li].tls_implicit) {
+		/* implicit TLS: the core starts once the handshake is done
+		 * (sess_tls.c); during the drain, or at the handshake cap,
+		 * the connection is closed before any handshake */
+		memset(&se->s, 0, sizeof(se->s));
+		if (w->draining || sess_tls_start(w, se, li, 1, now) != 0)
+			sess_close(w, se, now);
+		return 0;
+	}
 	smtp_out_reset(&w->out);
 	smtp_start(&se->s, &w->sh->smtp[li], NULL, SESS_LINE_CAP, now, &w->out);
 	if (w->draining) {
@@ -494,6 +538,8 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 	if (se->ovf != 0 ||
 	    (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT | SESS_F_RWAIT | SESS_F_CWAIT)))
 		return 0; /* replies parked, no work area, or the backend's turn */
+	if (sess_tls_of(wp->w, se) != NULL)
+		return sess_tls_recv(wp->w, se, p, len, now);
 	used = sess_feed(wp->w, se, p, len, now);
 	return used == SIZE_MAX ? len : used;
 }
@@ -547,6 +593,9 @@ static void up_writable(void *arg, struct tcp_conn *c, uint64_t now)
 		return;
 	if (se->ovf != 0)
 		return;
+	if (sess_tls_of(w, se) != NULL &&
+	    (sess_tls_pump(w, se, now) < 0 || !se->used || se->c != c || se->ovf != 0))
+		return; /* decrypted bytes first */
 	/* offer the bytes held while we were not reading, then see whether a
 	 * FIN that came meanwhile ends the session */
 	net_resume(wp->net, c, now);
@@ -576,6 +625,8 @@ static void sess_fire(struct wheel_timer *t, void *arg, uint64_t now)
 		sess_abort(w, se, now); /* its replies never left: see sess_carry */
 		return;
 	}
+	if (sess_tls_fire(w, se, now))
+		return;
 	smtp_out_reset(&w->out);
 	smtp_tick(&se->s, now, &w->out);
 	sess_carry(w, se, now);
@@ -599,6 +650,9 @@ void sess_lines_wake(struct worker *w, uint64_t now)
 			continue; /* it ended while waiting */
 		se->flags &= (uint8_t)~SESS_F_LWAIT;
 		line_get(w, se);
+		if (sess_tls_of(w, se) != NULL &&
+		    (sess_tls_pump(w, se, now) < 0 || !se->used || se->c != c))
+			continue;
 		net_resume(sess_wport(w, se)->net, c, now);
 		if (!se->used || se->c != c)
 			continue;
@@ -615,6 +669,8 @@ void sess_drain_all(struct worker *w, uint64_t now)
 
 		if (!se->used || (se->flags & SESS_F_CLOSE))
 			continue;
+		if (sess_tls_of(w, se) != NULL && sess_tls_of(w, se)->hs)
+			continue; /* drained when its handshake is done */
 		smtp_out_reset(&w->out);
 		smtp_drain(&se->s, now, &w->out);
 		w->st.drained++;

@@ -112,6 +112,11 @@ void sess_relay_fini(struct worker *w);
  * gives it to the sessions, wakes the sessions that waited for objects. */
 void sess_relay_poll(struct worker *w, uint64_t now);
 
+/* ---- TLS (sess_tls.c) ---- */
+
+/* Frees the TLS sessions still open (worker_destroy). */
+void sess_tls_fini(struct worker *w);
+
 /* Graceful drain (DESIGN §3): smtp_drain() on every open session; the
  * worker drains new sessions from their accept on (w->draining). */
 void sess_drain_all(struct worker *w, uint64_t now);

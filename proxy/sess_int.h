@@ -37,6 +37,59 @@ size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, size_t n, 
  * and returns 1; else 0. */
 int sess_fin_done(struct worker *w, struct sess *se, uint64_t now);
 
+/* Closes se gracefully: at once (returns -1: se is freed) or, with
+ * replies parked, once they are out (SESS_F_CLOSE; returns 1). */
+int sess_close_soon(struct worker *w, struct sess *se, uint64_t now);
+
+/* Ends se at once: FIN after what is queued (sess_close) or RST (hard,
+ * counted as ovf_lost: sess_abort). se is freed. */
+void sess_end(struct worker *w, struct sess *se, uint64_t now, int hard);
+
+/* Gives se a parking buffer (empty: it marks ciphertext waiting in the
+ * TLS queue) unless it has one. Returns 0, or -1 when none was left (se
+ * aborted and freed). */
+int sess_park_hold(struct worker *w, struct sess *se, uint64_t now);
+
+/* ---- sess_tls.c ------------------------------------------------------------ */
+
+/* se's TLS side while it has a TLS session, else NULL. */
+struct sess_tls *sess_tls_of(const struct worker *w, const struct sess *se);
+
+/* 1 when a handshake may not start now (tls.max_handshakes), else 0. */
+int sess_tls_busy(const struct worker *w);
+
+/* Starts the TLS session of se on listener li (implicit: before the core
+ * starts; else after the core's 220 to STARTTLS), arms the handshake
+ * deadline. Returns 0, or -1 (at the cap, or no memory: counted; the
+ * caller closes se). */
+int sess_tls_start(struct worker *w, struct sess *se, uint8_t li, int implicit, uint64_t now);
+
+/* ops->recv for a session with TLS: ciphertext in, plaintext to the core.
+ * Returns the bytes consumed (len when se closed or ended). */
+size_t sess_tls_recv(struct worker *w, struct sess *se, const uint8_t *p, size_t len, uint64_t now);
+
+/* Offers the decrypted bytes waiting in se's TLS session to the core
+ * (after se was blocked). Returns -1 when se closed or ended, else 0. */
+int sess_tls_pump(struct worker *w, struct sess *se, uint64_t now);
+
+/* Encrypts a reply and sends it (ciphertext the flow cannot take waits in
+ * the TLS queue; se then holds a parking buffer). Dropped while no TLS
+ * data can be sent. Returns 0, or -1 when se was aborted. */
+int sess_tls_send(struct worker *w, struct sess *se, const uint8_t *p, size_t n, uint64_t now);
+
+/* Sends queued ciphertext (writable). Returns 1 when none is left. */
+int sess_tls_unpark(struct worker *w, struct sess *se, uint64_t now);
+
+/* Before a graceful close: close_notify, sent if the flow takes it. */
+void sess_tls_close(struct worker *w, struct sess *se, uint64_t now);
+
+/* se ends: its TLS session is freed. */
+void sess_tls_put(struct worker *w, struct sess *se);
+
+/* The session timer fired: the handshake deadline? Then se is closed and
+ * 1 returned; else 0. */
+int sess_tls_fire(struct worker *w, struct sess *se, uint64_t now);
+
 /* ---- sess_relay.c ---------------------------------------------------------- */
 
 /* Before smtp_input() with n client bytes: returns how many may be offered

@@ -392,6 +392,9 @@ static void resume(struct worker *w, struct sess *se, uint64_t now)
 	    (se->flags &
 	     (SESS_F_CLOSE | SESS_F_LWAIT | SESS_F_RWAIT | SESS_F_CWAIT | SESS_F_PAUSE)))
 		return;
+	if (sess_tls_of(w, se) != NULL &&
+	    (sess_tls_pump(w, se, now) < 0 || !se->used || se->c != c))
+		return; /* decrypted bytes first */
 	net_resume(sess_wport(w, se)->net, c, now);
 	if (se->used && se->c == c)
 		sess_fin_done(w, se, now);

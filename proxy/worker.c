@@ -138,7 +138,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		uint64_t now, char *err, size_t errlen)
 {
 	const struct cfg *cfg = sh->cfg;
-	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, sz_rl, off;
+	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, sz_rl,
+	    sz_tls, off;
+	int any_tls = 0;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -162,9 +164,13 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_helo = RTE_ALIGN_CEIL(sess_helo_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
 	sz_rl = RTE_ALIGN_CEIL(sess_relay_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
+	for (uint32_t i = 0; i < cfg->n_listeners; i++)
+		any_tls |= sh->tls[i] != NULL;
+	sz_tls =
+	    any_tls ? RTE_ALIGN_CEIL(sizeof(struct sess_tls) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
 	mem = rte_zmalloc_socket("bulwark_sess",
 				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff +
-				     sz_helo + sz_rl + sz_wheel,
+				     sz_helo + sz_rl + sz_tls + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
@@ -185,6 +191,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->n_relays = sh->relay_pairs != NULL ? sh->n_relays : 0;
 	w->rpairs = w->n_relays ? &sh->relay_pairs[(size_t)id * w->n_relays] : NULL;
 	sess_relay_init(w, mem + off), off += sz_rl;
+	w->tls = any_tls ? (struct sess_tls *)(void *)(mem + off) : NULL, off += sz_tls;
 	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) !=
 	    0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
@@ -243,6 +250,7 @@ void worker_destroy(struct worker *w)
 		wp->net = NULL;
 	}
 	if (w->mem != NULL) {
+		sess_tls_fini(w);
 		sess_relay_fini(w);
 		sess_pool_fini(w);
 	}
@@ -270,6 +278,11 @@ int worker_main(void *arg)
 	uint16_t burst = wc->burst;
 	uint32_t empty = 0;
 	struct rte_mbuf *pkts[512];
+
+	/* OpenSSL's allocations on this lcore from its own jemalloc arena
+	 * (-ENOTSUP under ASan: libc's allocator then) */
+	if (w->tls != NULL)
+		(void)tls_mem_thread_init(&w->tls_arena);
 
 	while (!__atomic_load_n(&w->ctl_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = worker_now_ms();
@@ -359,6 +372,25 @@ void worker_stats_log(const struct worker *w)
 		    (unsigned long)s->relay_bad_reply, (unsigned long)s->relay_lost,
 		    (unsigned long)s->relay_ring_full, (unsigned long)s->relay_proto_err,
 		    w->rl_live);
+	if (w->tls != NULL) {
+		const struct tls_stats *t = &w->tls_st;
+		char fb[256];
+		size_t k = 0;
+
+		fb[0] = '\0';
+		for (unsigned i = 0; i < TLS_FAIL_COUNT && k < sizeof(fb); i++)
+			k += (size_t)snprintf(fb + k, sizeof(fb) - k, " failed_%s=%lu",
+					      tls_fail_name(i), (unsigned long)t->failed[i]);
+		log_kv(LOG_LVL_INFO,
+		       "event=worker_tls_stats worker=%u started=%lu done=%lu peer_closed=%lu "
+		       "reneg_refused=%lu handshaking=%lu busy=%lu nomem=%lu timeout=%lu "
+		       "overflow=%lu%s",
+		       w->id, (unsigned long)t->started, (unsigned long)t->done,
+		       (unsigned long)t->peer_closed, (unsigned long)t->reneg_refused,
+		       (unsigned long)t->handshaking, (unsigned long)s->tls_busy,
+		       (unsigned long)s->tls_nomem, (unsigned long)s->tls_timeout,
+		       (unsigned long)s->tls_overflow, fb);
+	}
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		const struct net_stats *ns = net_stats(w->port[i].net);
 

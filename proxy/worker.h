@@ -22,6 +22,7 @@
 #include "scan.h"
 #include "sess_helo.h"
 #include "smtp.h"
+#include "tls.h"
 #include "wheel.h"
 
 #define WORKER_TX_MAX 512 /* frames staged per port before a tx_burst */
@@ -35,7 +36,19 @@ struct worker_shared {
 	const struct net_cookie_secret *secret;
 	struct relay_pair *relay_pairs; /* [worker * n_relays + relay]; NULL: no relay */
 	uint16_t n_relays;
+	struct tls_ctx *tls[CFG_LISTENERS_MAX]; /* per listener; NULL: tls = none */
 };
+
+/* A session's TLS side (sess_tls.c), in a per-worker array indexed like
+ * the sessions, so that struct sess stays small. */
+struct sess_tls {
+	struct tls_conn *c; /* NULL: plaintext */
+	uint8_t li;         /* listener index */
+	uint8_t hs;         /* the handshake runs (deadline armed, core waits) */
+	uint8_t implicit;   /* implicit TLS: smtp_start() when the handshake is done */
+};
+
+#define WORKER_TLS_PT 16384u /* plaintext peeked per call: one TLS record */
 
 /* A session's link to its backend session (sess_relay.c). */
 struct sess_rl {
@@ -57,7 +70,11 @@ struct worker_stats {
 	uint64_t sigs[SCAN_SIG_COUNT];     /* non-SMTP closes by signature */
 	uint64_t peer_fin;                 /* the client closed first */
 	uint64_t net_reset, net_timeout;   /* the flow died under the session */
-	uint64_t starttls;                 /* unreachable for now: closed */
+	uint64_t starttls;                 /* SMTP_ACT_STARTTLS: handshakes begun after 220 */
+	uint64_t tls_busy;                 /* at tls.max_handshakes: 454 or implicit closed */
+	uint64_t tls_nomem;                /* tls_conn_new failed: closed */
+	uint64_t tls_timeout;              /* handshakes past tls.handshake_timeout_ms */
+	uint64_t tls_overflow;             /* a reply did not fit the TLS tx queue: aborted */
 	uint64_t relay_none;               /* MAIL with no backend configured: 421 4.3.0 */
 	uint64_t relay_open;               /* backend sessions opened */
 	uint64_t relay_msgs, relay_bytes;  /* objects and bytes sent to relays */
@@ -135,6 +152,11 @@ struct worker {
 	uint32_t rq_head, rq_n, rq_waking;
 	uint32_t n_stash;
 	struct relay_msg *stash[RL_STASH_MAX];
+	/* TLS (sess_tls.c): per session slot, NULL without TLS listeners */
+	struct sess_tls *tls;
+	struct tls_stats tls_st;
+	struct tls_mem_arena tls_arena;
+	uint8_t tls_pt[WORKER_TLS_PT]; /* plaintext offered to the core */
 	/* session deadlines (smtp_tick) */
 	struct wheel wheel;
 	void *mem; /* one rte_zmalloc block for the arrays above */

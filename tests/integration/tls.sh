@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# TLS on the workers (issue 5, "Proof"): STARTTLS on 25, STARTTLS with
+# require_tls on 587, implicit TLS on 465, a certificate made now (ECDSA
+# P-256, in the test's scratch directory), the recording backend behind.
+# openssl s_client -starttls smtp; swaks --tls / --tlsc and smtplib
+# deliver byte-identical (sha256 of the recorder's sidecar); the
+# STARTTLS\r\nRSET\r\n injection; a second STARTTLS; a ClientHello before
+# the greeting; the handshake deadline and the cap on handshakes.
+. "$(dirname "$0")/relay_lib.sh"
+
+TLSC=$root/tests/integration/tls_client.py
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=bulwark.lab -keyout "$RELAY_TMP/key.pem" -out "$RELAY_TMP/cert.pem" 2>/dev/null
+conf=$RELAY_TMP/tls.conf
+"$PY" - "$root/config/lab.conf" "$conf" "$RELAY_TMP" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+old = "listeners = (\n\t{ port = 25; }\n);"
+assert old in text, "lab.conf: listeners changed"
+new = """listeners = (
+	{ port = 25; tls = "starttls"; },
+	{ port = 587; tls = "starttls"; require_tls = true; },
+	{ port = 465; tls = "implicit"; }
+);
+
+tls = {
+	cert = "%s/cert.pem";
+	key = "%s/key.pem";
+	handshake_timeout_ms = 2000;
+	max_handshakes = 4;
+};""" % (sys.argv[3], sys.argv[3])
+open(sys.argv[2], "w").write(text.replace(old, new))
+PY
+out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$conf" --check-config 2>&1) &&
+	ok "--check-config loads the certificate" || fail "--check-config" "$out"
+
+relay_up it_tls --config "$conf" --backend record --backend-proxy v2
+tc() { cli "$PY" "$TLSC" "$BULWARK_ADDR" "$@"; }
+
+# --- openssl s_client: STARTTLS, then a session under TLS
+out=$( (printf 'EHLO sclient.example\r\n'; sleep 1; printf 'NOOP\r\nQUIT\r\n'; sleep 1) |
+	cli timeout 15 openssl s_client -starttls smtp -connect "$BULWARK_ADDR:25" -quiet 2>&1 || true)
+expect "openssl s_client -starttls smtp: EHLO, NOOP, QUIT under TLS" "$out" \
+	'^250-bulwark\.lab' '^250 ENHANCEDSTATUSCODES' '^250 2\.0\.0 OK' '^221 2\.0\.0'
+
+# --- deliveries: byte-identical at the backend
+printf 'From: a@example.org\r\nTo: b@example.org\r\nSubject: tls %s\r\n\r\nline one\r\n.dot line\r\nbody\r\n' \
+	"$$" >"$RELAY_TMP/msg.eml"
+want=$(sha256sum "$RELAY_TMP/msg.eml" | cut -d' ' -f1)
+# swaks sends its file's lines with CRLF and ends DATA with an empty line
+# of its own
+tr -d '\r' <"$RELAY_TMP/msg.eml" >"$RELAY_TMP/msg.lf"
+swaks_want=$( (cat "$RELAY_TMP/msg.eml"; printf '\r\n') | sha256sum | cut -d' ' -f1)
+stored() { # SENDER: the sha256 the recorder stored for it
+	side "$1" sha256
+}
+out=$(cli swaks --server "$BULWARK_ADDR" --port 25 --tls --ehlo swaks.example --from swaks-tls@example.org \
+	--to b@example.org --data @"$RELAY_TMP/msg.lf" --timeout 15 2>&1 || true)
+expect "swaks --tls (STARTTLS on 25)" "$out" '^=== TLS started with cipher TLSv1\.[23]' '^<~  250 2\.0\.0 Ok: queued'
+out=$(cli swaks --server "$BULWARK_ADDR" --port 465 --tlsc --ehlo swaks.example --from swaks-tlsc@example.org \
+	--to b@example.org --data @"$RELAY_TMP/msg.lf" --timeout 15 2>&1 || true)
+expect "swaks --tlsc (implicit TLS on 465)" "$out" '^=== TLS started with cipher TLSv1\.[23]' \
+	'^<~  220 bulwark\.lab ESMTP' '^<~  250 2\.0\.0 Ok: queued'
+out=$(tc smtplib --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
+expect "smtplib starttls()" "$out" '^TLS TLSv1\.[23] ' '^sent$'
+sed -i 's/^From: a@/From: b@/' "$RELAY_TMP/msg.eml" # same size, another hash
+want2=$(sha256sum "$RELAY_TMP/msg.eml" | cut -d' ' -f1)
+out=$(tc implicit --port 465 --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
+expect "smtplib SMTP_SSL (465)" "$out" '^TLS TLSv1\.[23] ' '^sent$'
+sleep 0.5
+for s in swaks-tls swaks-tlsc; do
+	h=$(stored "$s@example.org")
+	[[ $h == "$swaks_want" ]] && ok "... $s: the backend stored it byte-identical" ||
+		fail "... $s: sha256 '$h', want $swaks_want" "$(od -c "$BACKEND_SPOOL/$(side "$s@example.org" n).eml")"
+done
+h=$("$PY" - "$BACKEND_SPOOL" <<'PY'
+import glob, json, sys
+for f in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    s = json.load(open(f))
+    if s["mail_from"] == "tls@example.org":
+        print(s["sha256"])
+PY
+)
+[[ $h == "$want"$'\n'"$want2" ]] && ok "... smtplib (both): the backend stored them byte-identical" ||
+	fail "... smtplib: sha256 '$h', want $want then $want2"
+
+# --- CVE-2011-0411: plaintext after STARTTLS in the same segment is dropped
+out=$(tc inject --timeout 5 2>&1 || true)
+expect "STARTTLS\\r\\nRSET\\r\\n in one segment: 220, then TLS" "$out" '^P: 220 2\.0\.0 Ready to start TLS' \
+	'^TLS TLSv1\.[23] '
+first=$(grep -m1 '^T: ' <<<"$out" || true)
+[[ $first == "T: 250-bulwark.lab" ]] && ok "... the first reply under TLS answers EHLO (no reply to the injected RSET)" ||
+	fail "... first reply under TLS: '$first'" "$out"
+n=$(grep -c '^T: 250 2\.0\.0 OK' <<<"$out" || true)
+((n == 1)) && ok "... exactly one 250 OK (the NOOP's)" || fail "... $n replies 250 OK under TLS, want 1" "$out"
+reject "... EHLO under TLS offers no STARTTLS" "$out" '^T: 250.STARTTLS'
+
+out=$(tc twice --timeout 5 2>&1 || true)
+expect "a second STARTTLS gets 503" "$out" '^T: 503 5\.5\.1' '^T: 221 '
+reject "... EHLO after TLS shows no STARTTLS" "$out" '^T: 250.STARTTLS'
+
+# --- a ClientHello before the greeting on the STARTTLS port
+out=$(tc hello --timeout 5 2>&1 || true)
+expect "ClientHello to port 25 before the greeting: 500, closed" "$out" '^500 5\.5\.2' '^CLOSED$'
+
+# --- require_tls on 587: MAIL before STARTTLS gets 530
+out=$(smtpc --port 587 --idle 2 'EHLO sub.example\r\n' 'MAIL FROM:<a@example.org>\r\n' 'QUIT\r\n')
+expect "require_tls (587): MAIL before STARTTLS gets 530" "$out" '^250 STARTTLS' '^530 5\.7\.0' '^221 '
+
+# --- the handshake deadline (2 s) and the cap (4 per worker)
+out=$(tc stall --port 465 --timeout 8 2>&1 || true)
+if [[ $out =~ ^CLOSED\ after\ ([0-9.]+) ]] && (($(printf '%.0f' "${BASH_REMATCH[1]}") >= 1)) &&
+	(($(printf '%.0f' "${BASH_REMATCH[1]}") <= 4)); then
+	ok "a stalled handshake is closed at the deadline ($out)"
+else
+	fail "stalled handshake: '$out' (want CLOSED after ~2 s)"
+fi
+for i in 1 2 3 4; do
+	tc stall --port 465 --timeout 8 >"$RELAY_TMP/stall$i" 2>&1 &
+	RELAY_PIDS+=($!)
+done
+sleep 0.7
+out=$(smtpc --idle 2 'EHLO cap.example\r\n' 'STARTTLS\r\n' 'NOOP\r\n' 'QUIT\r\n')
+expect "at the cap (4 handshakes): STARTTLS gets 454, the session goes on" "$out" \
+	'^454 4\.7\.0 TLS not available now' '^250 2\.0\.0 OK' '^221 '
+out=$(tc stall --port 465 --timeout 5 2>&1 || true)
+[[ $out =~ ^CLOSED\ after\ 0\.[0-5] ]] && ok "... and implicit TLS is closed before the handshake ($out)" ||
+	fail "... implicit TLS at the cap: '$out'"
+wait "${RELAY_PIDS[@]}" 2>/dev/null || true
+RELAY_PIDS=()
+out=$(tc smtplib --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
+expect "after the stalled ones are gone, STARTTLS works again" "$out" '^sent$'
+
+# --- the counters
+st=$(stop_bulwark)
+[[ $st == 0 ]] && ok "bulwark exits 0" || fail "bulwark exit status: $st"
+line=$(grep -m1 'event=worker_tls_stats' "$BULWARK_LOG" || true)
+expect "worker_tls_stats: handshakes done, busy and timeouts counted" "$line" \
+	' done=([7-9]|[1-9][0-9])' ' busy=[1-9]' ' timeout=[1-9]' ' handshaking=0 '
+finish
