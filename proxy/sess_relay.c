@@ -29,6 +29,7 @@
  *   another gen) is dropped; its object is freed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_mempool.h>
@@ -199,6 +200,7 @@ static int rl_open(struct worker *w, struct sess *se, const struct smtp_out *o)
 	uint32_t laddr, raddr;
 	const uint8_t *helo;
 	size_t helo_len;
+	struct sess_tls *t;
 
 	if (se->rl != 0) /* an earlier one the core has let go of */
 		rl_terminate(w, se, RELAY_M_ABORT);
@@ -221,6 +223,13 @@ static int rl_open(struct worker *w, struct sess *se, const struct smtp_out *o)
 	op->local_port = lport;
 	op->ehlo = o->relay_ehlo;
 	op->listener = sess_listener(w, laddr, rte_be_to_cpu_16(lport));
+	if ((t = sess_tls_of(w, se)) != NULL && tls_conn_version(t->c) != NULL) {
+		/* cut to fit (snprintf), never more than the TLVs take */
+		op->tls = 1;
+		snprintf(op->tls_version, sizeof(op->tls_version), "%s", tls_conn_version(t->c));
+		snprintf(op->tls_cipher, sizeof(op->tls_cipher), "%s",
+			 tls_conn_cipher(t->c) ? tls_conn_cipher(t->c) : "");
+	}
 	helo = sess_helo_arg(w, se, &helo_len);
 	op->helo_len = (uint8_t)(helo_len > sizeof(op->helo) ? sizeof(op->helo) : helo_len);
 	if (helo != NULL)

@@ -31,6 +31,10 @@ _Static_assert(RELAY_PEND_MAX <= 64, "relay_sess.p_sasl has one bit per reply sl
 #define RELAY_QUIT_WAIT_MS 3000
 /* Handshake bytes: a PROXY header and XCLIENT, or an EHLO line, or QUIT. */
 #define RELAY_HS_MAX (RELAY_PROXY_V1_MAX + RELAY_XCLIENT_MAX + RELAY_HELO_MAX)
+_Static_assert(RELAY_PROXY_V2_SSL_MAX <= RELAY_HS_MAX, "PROXY v2 with SSL TLVs outgrew hs[]");
+_Static_assert(RELAY_TLS_CIPHER_MAX <= RELAY_PROXY_TLS_STR_MAX &&
+		   RELAY_TLS_VERSION_MAX <= RELAY_PROXY_TLS_STR_MAX,
+	       "relay_open's TLS names must fit the SSL TLVs");
 
 /* epoll_event.data.ptr points at a struct whose first byte is one of these. */
 enum relay_ep_tag {

@@ -103,6 +103,10 @@ struct relay_msg {
 	uint8_t data[RELAY_MSG_DATA];
 };
 
+/* The longest TLS version and cipher names relay_open carries. */
+#define RELAY_TLS_VERSION_MAX 15u
+#define RELAY_TLS_CIPHER_MAX  63u
+
 /* The contents of RELAY_M_OPEN. Addresses and ports in network order. */
 struct relay_open {
 	uint32_t client_addr, local_addr;
@@ -112,6 +116,10 @@ struct relay_open {
 	uint8_t tls;      /* the client's session is under TLS (issue 5) */
 	uint8_t helo_len;
 	uint8_t helo[255]; /* the client's own EHLO/HELO argument */
+	/* with tls: the protocol version ("TLSv1.3") and OpenSSL's cipher
+	 * name, NUL-terminated (cut to fit), for PROXY v2's SSL TLVs */
+	char tls_version[RELAY_TLS_VERSION_MAX + 1];
+	char tls_cipher[RELAY_TLS_CIPHER_MAX + 1];
 };
 
 /* ---- inline control words ------------------------------------------------ */

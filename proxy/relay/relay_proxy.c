@@ -75,6 +75,51 @@ int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint3
 	return (int)RELAY_PROXY_V2_LEN;
 }
 
+/* Spec §2.2.5 */
+#define PP2_TYPE_SSL            0x20
+#define PP2_SUBTYPE_SSL_VERSION 0x21
+#define PP2_SUBTYPE_SSL_CIPHER  0x23
+#define PP2_CLIENT_SSL          0x01
+
+/* Appends a TLV (type, 16-bit big-endian length, value) at buf + off. */
+static size_t tlv(uint8_t *buf, size_t off, uint8_t type, const void *v, size_t n)
+{
+	buf[off] = type;
+	buf[off + 1] = (uint8_t)(n >> 8);
+	buf[off + 2] = (uint8_t)n;
+	memcpy(buf + off + 3, v, n);
+	return off + 3 + n;
+}
+
+int relay_proxy_v2_ssl(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
+		       uint16_t dport, const char *version, const char *cipher)
+{
+	size_t vn = version ? strlen(version) : 0, cn = cipher ? strlen(cipher) : 0;
+	size_t ssl_len = 5 + (vn ? 3 + vn : 0) + (cn ? 3 + cn : 0);
+	size_t total = RELAY_PROXY_V2_LEN + 3 + ssl_len, off;
+	static const uint8_t verify[4] = { 0, 0, 0, 1 };
+
+	if (vn > RELAY_PROXY_TLS_STR_MAX || cn > RELAY_PROXY_TLS_STR_MAX)
+		return -EINVAL;
+	if (cap < total)
+		return -ENOSPC;
+	relay_proxy_v2(buf, cap, src, sport, dst, dport);
+	buf[14] = (uint8_t)((total - 16) >> 8);
+	buf[15] = (uint8_t)(total - 16);
+	off = RELAY_PROXY_V2_LEN;
+	buf[off] = PP2_TYPE_SSL;
+	buf[off + 1] = (uint8_t)(ssl_len >> 8);
+	buf[off + 2] = (uint8_t)ssl_len;
+	buf[off + 3] = PP2_CLIENT_SSL;
+	memcpy(buf + off + 4, verify, 4);
+	off += 8;
+	if (vn)
+		off = tlv(buf, off, PP2_SUBTYPE_SSL_VERSION, version, vn);
+	if (cn)
+		off = tlv(buf, off, PP2_SUBTYPE_SSL_CIPHER, cipher, cn);
+	return (int)off;
+}
+
 int relay_xclient(char *buf, size_t cap, uint32_t addr, uint16_t port)
 {
 	char a[16];

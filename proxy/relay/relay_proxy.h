@@ -31,6 +31,20 @@ int relay_proxy_v1(char *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t
 int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
 		   uint16_t dport);
 
+/*
+ * relay_proxy_v2 followed by a PP2_TYPE_SSL TLV (spec §2.2.5): client
+ * PP2_CLIENT_SSL, verify 1 (no client certificate was presented: the spec
+ * keeps 0 for one that was and verified), then the sub-TLVs
+ * PP2_SUBTYPE_SSL_VERSION and PP2_SUBTYPE_SSL_CIPHER with version and
+ * cipher (US-ASCII, no NUL; at most RELAY_PROXY_TLS_STR_MAX bytes each,
+ * longer ones are -EINVAL; an empty one is left out). Returns the length
+ * (at most RELAY_PROXY_V2_SSL_MAX) or -ENOSPC / -EINVAL.
+ */
+#define RELAY_PROXY_TLS_STR_MAX 63u
+#define RELAY_PROXY_V2_SSL_MAX  (RELAY_PROXY_V2_LEN + 3u + 5u + 2u * (3u + RELAY_PROXY_TLS_STR_MAX))
+int relay_proxy_v2_ssl(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t dst,
+		       uint16_t dport, const char *version, const char *cipher);
+
 /* PROXY v2 LOCAL header: 16 bytes, no address block. */
 #define RELAY_PROXY_V2_LOCAL_LEN 16u
 

@@ -179,6 +179,11 @@ static void sess_next_backend(struct relay *r, struct relay_sess *s)
 			n = relay_proxy_v1((char *)s->hs, sizeof(s->hs), s->open.client_addr,
 					   s->open.client_port, s->open.local_addr,
 					   s->open.local_port);
+		else if (cb->proxy_protocol == CFG_PROXY_V2 && s->open.tls)
+			n = relay_proxy_v2_ssl(s->hs, sizeof(s->hs), s->open.client_addr,
+					       s->open.client_port, s->open.local_addr,
+					       s->open.local_port, s->open.tls_version,
+					       s->open.tls_cipher);
 		else if (cb->proxy_protocol == CFG_PROXY_V2)
 			n = relay_proxy_v2(s->hs, sizeof(s->hs), s->open.client_addr,
 					   s->open.client_port, s->open.local_addr,

@@ -84,6 +84,12 @@ PY
 [[ $h == "$want"$'\n'"$want2" ]] && ok "... smtplib (both): the backend stored them byte-identical" ||
 	fail "... smtplib: sha256 '$h', want $want then $want2"
 
+# the PROXY v2 header of each relayed TLS session carries PP2_TYPE_SSL
+# with the version and cipher (the recorder keeps each connection's raw bytes)
+n=$(grep -laE 'TLSv1\.[23].{3}TLS_AES|TLSv1\.[23].{3}ECDHE' "$BACKEND_SPOOL"/raw/*.bin 2>/dev/null | wc -l)
+((n >= 4)) && ok "... PROXY v2 told the backend TLS version and cipher ($n connections)" ||
+	fail "... PROXY v2 SSL TLVs on $n backend connections, want 4" "$(ls -l "$BACKEND_SPOOL"/raw)"
+
 # --- CVE-2011-0411: plaintext after STARTTLS in the same segment is dropped
 out=$(tc inject --timeout 5 2>&1 || true)
 expect "STARTTLS\\r\\nRSET\\r\\n in one segment: 220, then TLS" "$out" '^P: 220 2\.0\.0 Ready to start TLS' \

@@ -48,6 +48,52 @@ static void test_v2(struct check_guard *g)
 	CHECK_EQ(relay_proxy_v2(b, RELAY_PROXY_V2_LEN - 1, 0, 0, 0, 0), -ENOSPC);
 }
 
+/* Spec §2.2.5: the v2 header with PP2_TYPE_SSL, its version and cipher
+ * sub-TLVs, and the address block length covering them. */
+static void test_v2_ssl(struct check_guard *g)
+{
+	static const uint8_t want[] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, /* sig */
+		0x21, 0x11, /* PROXY, TCP4 */
+		0x00, 0x37, /* 12 + 43 bytes follow */
+		192,  0,    2,    1,    198,  18,   0,    1,    0x30, 0x39, 0x00, 0x19, /* addresses */
+		0x20, 0x00, 0x28,       /* PP2_TYPE_SSL, 40 bytes */
+		0x01,                   /* PP2_CLIENT_SSL */
+		0x00, 0x00, 0x00, 0x01, /* verify: no client certificate */
+		0x21, 0x00, 0x07, 'T',  'L',  'S',  'v',  '1',  '.',  '3', /* SSL_VERSION */
+		0x23, 0x00, 0x16, 'T',  'L',  'S',  '_',  'A',  'E',  'S',  '_',  '2',  '5',
+		'6',  '_',  'G',  'C',  'M',  '_',  'S',  'H',  'A',  '3',  '8',  '4', /* SSL_CIPHER */
+	};
+	char lng[RELAY_PROXY_TLS_STR_MAX + 2];
+	size_t n = sizeof(want);
+	uint8_t *b = at_end(g, n);
+
+	CHECK_EQ(relay_proxy_v2_ssl(b, n, ip("192.0.2.1"), htons(12345), ip("198.18.0.1"),
+				    htons(25), "TLSv1.3", "TLS_AES_256_GCM_SHA384"),
+		 n);
+	CHECK_MEM(b, n, want, n);
+	b = at_end(g, n - 1);
+	CHECK_EQ(relay_proxy_v2_ssl(b, n - 1, ip("192.0.2.1"), htons(12345), ip("198.18.0.1"),
+				    htons(25), "TLSv1.3", "TLS_AES_256_GCM_SHA384"),
+		 -ENOSPC);
+	/* the longest names fill RELAY_PROXY_V2_SSL_MAX exactly; longer: refused */
+	memset(lng, 'c', sizeof(lng));
+	lng[RELAY_PROXY_TLS_STR_MAX] = '\0';
+	b = at_end(g, RELAY_PROXY_V2_SSL_MAX);
+	CHECK_EQ(relay_proxy_v2_ssl(b, RELAY_PROXY_V2_SSL_MAX, 0, 0, 0, 0, lng, lng),
+		 RELAY_PROXY_V2_SSL_MAX);
+	CHECK_EQ(b[14] << 8 | b[15], RELAY_PROXY_V2_SSL_MAX - 16);
+	lng[RELAY_PROXY_TLS_STR_MAX] = 'c';
+	lng[RELAY_PROXY_TLS_STR_MAX + 1] = '\0';
+	CHECK_EQ(relay_proxy_v2_ssl(b, RELAY_PROXY_V2_SSL_MAX, 0, 0, 0, 0, "TLSv1.2", lng),
+		 -EINVAL);
+	/* no cipher name: the version sub-TLV only */
+	b = at_end(g, RELAY_PROXY_V2_LEN + 3 + 5 + 10);
+	CHECK_EQ(relay_proxy_v2_ssl(b, RELAY_PROXY_V2_LEN + 18, 0, 0, 0, 0, "TLSv1.2", NULL),
+		 RELAY_PROXY_V2_LEN + 18);
+	CHECK_EQ(b[RELAY_PROXY_V2_LEN + 2], 15);
+}
+
 static void test_v1(struct check_guard *g)
 {
 	const char *want = "PROXY TCP4 192.0.2.1 198.18.0.1 12345 25\r\n";
@@ -130,6 +176,7 @@ int main(void)
 
 	check_guard_init(&g, 1);
 	test_v2(&g);
+	test_v2_ssl(&g);
 	test_v1(&g);
 	test_local(&g);
 	test_xclient(&g);
