@@ -34,6 +34,14 @@ PY
 out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$conf" --check-config 2>&1) &&
 	ok "--check-config loads the certificate" || fail "--check-config" "$out"
 
+# a key that does not match the certificate: --check-config names both
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$RELAY_TMP/other.pem" 2>/dev/null
+sed "s|$RELAY_TMP/key.pem|$RELAY_TMP/other.pem|" "$conf" >"$RELAY_TMP/bad.conf"
+out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$RELAY_TMP/bad.conf" --check-config 2>&1) &&
+	fail "--check-config accepted a key of another certificate" "$out" ||
+	expect "--check-config: a key that does not match its certificate" "$out" \
+		'listeners\[0\] \(port 25\): tls\.cert/tls\.key: .*other\.pem'
+
 relay_up it_tls --config "$conf" --backend record --backend-proxy v2
 tc() { cli "$PY" "$TLSC" "$BULWARK_ADDR" "$@"; }
 
@@ -105,6 +113,14 @@ out=$(tc twice --timeout 5 2>&1 || true)
 expect "a second STARTTLS gets 503" "$out" '^T: 503 5\.5\.1' '^T: 221 '
 reject "... EHLO after TLS shows no STARTTLS" "$out" '^T: 250.STARTTLS'
 
+# --- failed handshakes: closed and counted; an alert where TLS was spoken
+out=$(tc junk --timeout 5 2>&1 || true)
+expect "plaintext instead of a ClientHello after STARTTLS: closed (not TLS: no alert)" "$out" \
+	'^nothing$' '^CLOSED$'
+out=$(echo QUIT | cli timeout 10 openssl s_client -starttls smtp -connect "$BULWARK_ADDR:25" -tls1_3 \
+	-groups ffdhe2048 2>&1 || true)
+expect "a TLS 1.3 client with no common group: handshake_failure alert" "$out" 'alert handshake failure'
+
 # --- a ClientHello before the greeting on the STARTTLS port
 out=$(tc hello --timeout 5 2>&1 || true)
 expect "ClientHello to port 25 before the greeting: 500, closed" "$out" '^500 5\.5\.2' '^CLOSED$'
@@ -141,6 +157,7 @@ expect "after the stalled ones are gone, STARTTLS works again" "$out" '^sent$'
 st=$(stop_bulwark)
 [[ $st == 0 ]] && ok "bulwark exits 0" || fail "bulwark exit status: $st"
 line=$(grep -m1 'event=worker_tls_stats' "$BULWARK_LOG" || true)
-expect "worker_tls_stats: handshakes done, busy and timeouts counted" "$line" \
-	' done=([7-9]|[1-9][0-9])' ' busy=[1-9]' ' timeout=[1-9]' ' handshaking=0 '
+expect "worker_tls_stats: handshakes done, busy, timeouts and the failure counted" "$line" \
+	' done=([7-9]|[1-9][0-9])' ' busy=[1-9]' ' timeout=[1-9]' ' handshaking=0 ' ' failed_record=1( |$)' \
+	' failed_negotiate=1( |$)'
 finish

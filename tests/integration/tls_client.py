@@ -17,6 +17,9 @@ CASE:
   smtplib   smtplib.SMTP.starttls() and sendmail of FILE's bytes: prints
             "sent" and the TLS version and cipher.
   implicit  smtplib.SMTP_SSL (port 465) and sendmail of FILE's bytes.
+  junk      STARTTLS, then plaintext instead of a ClientHello: prints the
+            first byte that came back in hex (0x15: a TLS alert), then
+            CLOSED or OPEN.
 """
 import argparse
 import smtplib
@@ -186,6 +189,32 @@ def case_implicit(a):
     return 0
 
 
+def case_junk(a):
+    s = connect(a)
+    p = Lines(s, "P")
+    p.reply()
+    s.sendall(b"STARTTLS\r\n")
+    r = p.reply()
+    if not r or not r[0].startswith("220"):
+        return 1
+    s.sendall(b"EHLO not-tls.example\r\n")
+    got, state = b"", "OPEN"
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                state = "CLOSED"
+                break
+            got += d
+    except (socket.timeout, TimeoutError):
+        pass
+    except ConnectionError:
+        state = "CLOSED"
+    print("first 0x%02x" % got[0] if got else "nothing")
+    print(state)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("addr")
@@ -195,7 +224,7 @@ def main():
     ap.add_argument("--msg")
     a = ap.parse_args()
     cases = dict(inject=case_inject, twice=case_twice, hello=case_hello, stall=case_stall,
-                 smtplib=case_smtplib, implicit=case_implicit)
+                 smtplib=case_smtplib, implicit=case_implicit, junk=case_junk)
     return cases[a.case](a)
 
 
