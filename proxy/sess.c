@@ -507,10 +507,11 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	w->st.accepted++;
 	if (w->sh->smtp[li].tls_implicit) {
 		/* implicit TLS: the core starts once the handshake is done
-		 * (sess_tls.c); during the drain, or at the handshake cap,
-		 * the connection is closed before any handshake */
+		 * (sess_tls.c; during the drain it then answers 421 4.3.2);
+		 * at the handshake cap the connection is closed before any
+		 * handshake */
 		memset(&se->s, 0, sizeof(se->s));
-		if (w->draining || sess_tls_start(w, se, li, 1, now) != 0)
+		if (sess_tls_start(w, se, li, 1, now) != 0)
 			sess_close(w, se, now);
 		return 0;
 	}

@@ -153,6 +153,20 @@ RELAY_PIDS=()
 out=$(tc smtplib --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
 expect "after the stalled ones are gone, STARTTLS works again" "$out" '^sent$'
 
+# --- the drain: a new implicit-TLS client completes its handshake and
+# reads 421 4.3.2 under TLS while a busy session keeps Bulwark draining
+smtpc --idle 3 'EHLO busy.example\r\n' 'NOOP' '@pause:2' '\r\n' >"$RELAY_TMP/busy.out" 2>&1 &
+RELAY_PIDS+=($!)
+sleep 0.7
+kill -TERM "$BULWARK_PID"
+sleep 0.3
+out=$(tc greet --port 465 --timeout 5 2>&1 || true)
+expect "during the drain, implicit TLS: handshake, then 421 4.3.2 and a close" "$out" \
+	'^TLS TLSv1\.[23] ' '^T: 421 4\.3\.2 ' '^T: EOF'
+reject "... and no greeting" "$out" '^T: 220 '
+wait "${RELAY_PIDS[@]}" 2>/dev/null || true
+RELAY_PIDS=()
+
 # --- the counters
 st=$(stop_bulwark)
 [[ $st == 0 ]] && ok "bulwark exits 0" || fail "bulwark exit status: $st"

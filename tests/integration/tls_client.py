@@ -17,6 +17,8 @@ CASE:
   smtplib   smtplib.SMTP.starttls() and sendmail of FILE's bytes: prints
             "sent" and the TLS version and cipher.
   implicit  smtplib.SMTP_SSL (port 465) and sendmail of FILE's bytes.
+  greet     implicit TLS: the handshake, then every reply line until the
+            server closes ("T: ...", then "T: EOF").
   junk      STARTTLS, then plaintext instead of a ClientHello: prints the
             first byte that came back in hex (0x15: a TLS alert), then
             CLOSED or OPEN.
@@ -215,6 +217,16 @@ def case_junk(a):
     return 0
 
 
+def case_greet(a):
+    s = connect(a)
+    t = ctx().wrap_socket(s, server_hostname="bulwark.lab")
+    print("TLS %s %s" % (t.version(), t.cipher()[0]))
+    r = Lines(t, "T")
+    while r.reply() is not None:
+        pass
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("addr")
@@ -224,7 +236,8 @@ def main():
     ap.add_argument("--msg")
     a = ap.parse_args()
     cases = dict(inject=case_inject, twice=case_twice, hello=case_hello, stall=case_stall,
-                 smtplib=case_smtplib, implicit=case_implicit, junk=case_junk)
+                 smtplib=case_smtplib, implicit=case_implicit, junk=case_junk,
+                 greet=case_greet)
     return cases[a.case](a)
 
 
