@@ -41,8 +41,10 @@
 
 #define MAIN_POLL_MS 10
 
-/* The one mutable file-level variable: what a signal handler may touch. */
+/* The only mutable file-level variables: what the signal handlers touch
+ * (SIGTERM/SIGINT, and SIGHUP: reload the TLS certificates). */
 static volatile sig_atomic_t main_signals;
+static volatile sig_atomic_t main_hups;
 
 struct main_ctx {
 	struct cfg *cfg;
@@ -62,6 +64,7 @@ struct main_ctx {
 	int eal_up;
 	/* one TLS context per distinct (cert, key, min_version) */
 	struct tls_ctx *tls_own[CFG_LISTENERS_MAX];
+	uint8_t tls_li[CFG_LISTENERS_MAX]; /* a listener of each, for its files */
 	uint32_t n_tls;
 };
 
@@ -73,7 +76,7 @@ static void usage(FILE *f)
 		   "Kernel-bypass SMTP front proxy (DPDK). Runs in the foreground and logs\n"
 		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
 		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
-		   "exits 0.\n"
+		   "exits 0; SIGHUP reloads the TLS certificates and keys.\n"
 		   "\n"
 		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
 		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
@@ -94,8 +97,10 @@ static const char *unquote(char *s)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	main_signals++;
+	if (sig == SIGHUP)
+		main_hups++;
+	else
+		main_signals++;
 }
 
 /* ---- checks the parser cannot make (what this build can run) ------------ */
@@ -179,9 +184,37 @@ static int make_tls(struct main_ctx *m, char *err, size_t errlen)
 			m->sh.tls[i] = NULL;
 			return rc;
 		}
+		m->tls_li[m->n_tls] = (uint8_t)i;
 		m->tls_own[m->n_tls++] = m->sh.tls[i];
 	}
 	return 0;
+}
+
+/* SIGHUP: every TLS context reads its files again; new sessions get the
+ * new certificate, live ones keep theirs (tls_ctx_reload). A file that
+ * fails leaves that context as it was. */
+static void reload_tls(struct main_ctx *m)
+{
+	const struct cfg *c = m->cfg;
+
+	for (uint32_t k = 0; k < m->n_tls; k++) {
+		const struct cfg_listener *l = &c->listeners[m->tls_li[k]];
+		int own = l->cert[0] != '\0';
+		struct tls_ctx_conf tc = {
+			.cert = own ? l->cert : c->tls.cert,
+			.key = own ? l->key : c->tls.key,
+			.min_version = c->tls.min_version,
+		};
+		char why[512] = "";
+		int rc = tls_ctx_reload(m->tls_own[k], &tc, why, sizeof(why));
+
+		if (rc == 0)
+			log_kv(LOG_LVL_INFO, "event=tls_reload port=%u cert=%s generation=%u",
+			       l->port, tc.cert, tls_ctx_generation(m->tls_own[k]));
+		else
+			log_kv(LOG_LVL_ERR, "event=tls_reload_failed port=%u msg=\"%s\"", l->port,
+			       unquote(why));
+	}
 }
 
 static void free_tls(struct main_ctx *m)
@@ -530,9 +563,14 @@ static void drain(struct main_ctx *m)
 static void run(struct main_ctx *m)
 {
 	time_t rotated = time(NULL);
+	sig_atomic_t hups = main_hups;
 
 	while (main_signals == 0) {
 		sleep_ms(MAIN_POLL_MS);
+		if (main_hups != hups) {
+			hups = main_hups;
+			reload_tls(m);
+		}
 		if (time(NULL) - rotated >= (time_t)m->cfg->limits.syncookie_rotate_s) {
 			uint64_t key[2];
 
@@ -618,6 +656,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	random_key(key);
 	net_cookie_init(&m.secret, key);

@@ -153,6 +153,29 @@ RELAY_PIDS=()
 out=$(tc smtplib --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
 expect "after the stalled ones are gone, STARTTLS works again" "$out" '^sent$'
 
+# --- SIGHUP: new sessions get the new certificate; a bad file keeps the old
+subject() { # PORT: the subject of the certificate served there
+	echo | cli timeout 10 openssl s_client -connect "$BULWARK_ADDR:$1" 2>/dev/null |
+		openssl x509 -noout -subject 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=reloaded.lab -keyout "$RELAY_TMP/key2.pem" -out "$RELAY_TMP/cert2.pem" 2>/dev/null
+cp "$RELAY_TMP/key2.pem" "$RELAY_TMP/key.pem"
+cp "$RELAY_TMP/cert2.pem" "$RELAY_TMP/cert.pem"
+kill -HUP "$BULWARK_PID"
+sleep 0.5
+out=$(subject 465)
+expect "SIGHUP: implicit TLS now serves the new certificate" "$out" 'CN ?= ?reloaded\.lab'
+out=$(tc smtplib --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
+expect "... and STARTTLS still delivers" "$out" '^sent$'
+echo garbage >"$RELAY_TMP/cert.pem"
+kill -HUP "$BULWARK_PID"
+sleep 0.5
+out=$(subject 465)
+expect "SIGHUP with a broken certificate: the old one stays" "$out" 'CN ?= ?reloaded\.lab'
+expect "... logged" "$(cat "$BULWARK_LOG")" 'event=tls_reload port=25 .*generation=2' \
+	'event=tls_reload_failed port=25 '
+
 # --- the drain: a new implicit-TLS client completes its handshake and
 # reads 421 4.3.2 under TLS while a busy session keeps Bulwark draining
 smtpc --idle 3 'EHLO busy.example\r\n' 'NOOP' '@pause:2' '\r\n' >"$RELAY_TMP/busy.out" 2>&1 &
