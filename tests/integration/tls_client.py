@@ -82,43 +82,40 @@ def starttls(s, pre, a):
     return Lines(t, "T"), t
 
 
-def case_inject(a):
+def upgrade(a, name, stls):
+    """Greeting, EHLO name, then the STARTTLS bytes stls; on 220 the TLS
+    handshake. Returns (lines, tls socket), or None without a 220."""
     s = connect(a)
     p = Lines(s, "P")
     p.reply()
-    s.sendall(b"EHLO inject.example\r\n")
+    s.sendall(b"EHLO " + name + b"\r\n")
     p.reply()
-    s.sendall(b"STARTTLS\r\nRSET\r\n")
+    s.sendall(stls)
     r = p.reply()
     if not r or not r[0].startswith("220"):
+        return None
+    return starttls(s, p, a)
+
+
+def run(t, ts, *cmds):
+    for c in cmds:
+        ts.sendall(c)
+        t.reply()
+
+
+def case_inject(a):
+    up = upgrade(a, b"inject.example", b"STARTTLS\r\nRSET\r\n")
+    if up is None:
         return 1
-    t, ts = starttls(s, p, a)
-    ts.sendall(b"EHLO inject.example\r\n")
-    t.reply()
-    ts.sendall(b"NOOP\r\n")
-    t.reply()
-    ts.sendall(b"QUIT\r\n")
-    t.reply()
+    run(*up, b"EHLO inject.example\r\n", b"NOOP\r\n", b"QUIT\r\n")
     return 0
 
 
 def case_twice(a):
-    s = connect(a)
-    p = Lines(s, "P")
-    p.reply()
-    s.sendall(b"EHLO twice.example\r\n")
-    p.reply()
-    s.sendall(b"STARTTLS\r\n")
-    r = p.reply()
-    if not r or not r[0].startswith("220"):
+    up = upgrade(a, b"twice.example", b"STARTTLS\r\n")
+    if up is None:
         return 1
-    t, ts = starttls(s, p, a)
-    ts.sendall(b"EHLO twice.example\r\n")
-    t.reply()
-    ts.sendall(b"STARTTLS\r\n")
-    t.reply()
-    ts.sendall(b"QUIT\r\n")
-    t.reply()
+    run(*up, b"EHLO twice.example\r\n", b"STARTTLS\r\n", b"QUIT\r\n")
     return 0
 
 
