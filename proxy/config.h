@@ -167,6 +167,11 @@ struct cfg_smtp {
 	char simd[16]; /* "auto", "scalar", "sse42", "avx2", "avx512" */
 };
 
+enum cfg_tls_verify {
+	CFG_TLS_VERIFY_NONE = 0, /* "none": encrypt, do not authenticate */
+	CFG_TLS_VERIFY_CA,       /* "ca": chain against tls_ca, name tls_name */
+};
+
 struct cfg_backend {
 	char name[CFG_NAME_MAX];
 	uint32_t addr; /* network order */
@@ -176,6 +181,13 @@ struct cfg_backend {
 	uint8_t proxy_protocol; /* enum cfg_proxy_proto */
 	uint8_t xclient;
 	uint8_t tls; /* CFG_TLS_NONE or CFG_TLS_STARTTLS */
+	/* With tls = "starttls": verification of the backend's certificate
+	 * (enum cfg_tls_verify; the config's default is "ca"), the trusted CAs
+	 * ("" = the system's store) and the name to match and send as SNI
+	 * ("" = match the backend's address, send no SNI). */
+	uint8_t tls_verify;
+	char tls_ca[CFG_PATH_MAX];
+	char tls_name[CFG_PATH_MAX];
 	unsigned line;
 };
 

@@ -415,19 +415,73 @@ int cfg_parse_listeners(struct cfg_ctx *x, const config_setting_t *root, struct 
 	return 0;
 }
 
+/* A DNS name as a certificate carries it (RFC 1123 §2.1 labels, RFC 6125
+ * §6.4): letters, digits, '-' and '.', labels of 1..63, at most 253. */
+static int valid_dns_name(const char *s)
+{
+	size_t n = strlen(s), lab = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-') ||
+		    ++lab > 63)
+			return 0;
+	}
+	return lab != 0;
+}
+
+/* The TLS keys of a backend: only with tls = "starttls", and consistent. */
+static int backend_tls_check(struct cfg_ctx *x, const config_setting_t *g,
+			     const struct cfg_backend *b)
+{
+	static const char *const only[] = { "tls_verify", "tls_ca", "tls_name", NULL };
+
+	if (b->tls == CFG_TLS_NONE) {
+		for (unsigned i = 0; only[i]; i++)
+			if (config_setting_get_member(g, only[i]))
+				return cfg_fail(x, config_setting_get_member(g, only[i]),
+						"needs tls = \"starttls\" (this backend is "
+						"spoken to in the clear)");
+		return 0;
+	}
+	if (b->tls_ca[0] && b->tls_verify == CFG_TLS_VERIFY_NONE)
+		return cfg_fail(x, config_setting_get_member(g, "tls_ca"),
+				"is unused with tls_verify = \"none\": remove it, or set "
+				"tls_verify = \"ca\"");
+	if (b->tls_name[0] && !valid_dns_name(b->tls_name))
+		return cfg_fail(x, config_setting_get_member(g, "tls_name"),
+				"\"%s\" is not a DNS name (letters, digits, '-', '.'; the "
+				"backend's address is matched when tls_name is not set)",
+				b->tls_name);
+	return 0;
+}
+
 static int parse_backend(struct cfg_ctx *x, const config_setting_t *g, unsigned idx,
 			 struct cfg_backend *b)
 {
-	static const char *const keys[] = { "name",    "address",   "port",
-					    "weight",  "max_conns", "proxy_protocol",
-					    "xclient", "tls",       NULL };
+	static const char *const keys[] = { "name",       "address",        "port",     "weight",
+					    "max_conns",  "proxy_protocol", "xclient",  "tls",
+					    "tls_verify", "tls_ca",         "tls_name", NULL };
 	static const char *const pp[] = { "none", "v1", "v2", NULL };
 	static const char *const tls[] = { "none", "starttls", NULL };
+	static const char *const verify[] = { "none", "ca", NULL };
 	int rc;
 
-	*b = (struct cfg_backend){
-		.port = 25, .weight = 1, .max_conns = 100, .line = config_setting_source_line(g)
-	};
+	*b = (struct cfg_backend){ .port = 25,
+				   .weight = 1,
+				   .max_conns = 100,
+				   .tls_verify = CFG_TLS_VERIFY_CA,
+				   .line = config_setting_source_line(g) };
 	snprintf(b->name, sizeof(b->name), "backend%u", idx);
 	if ((rc = cfg_keys(x, g, keys)) || (rc = cfg_need(x, g, "address")) ||
 	    (rc = cfg_str(x, g, "name", b->name, sizeof(b->name))) ||
@@ -437,7 +491,11 @@ static int parse_backend(struct cfg_ctx *x, const config_setting_t *g, unsigned 
 	    (rc = cfg_u32(x, g, "max_conns", 1, 1000000, &b->max_conns)) ||
 	    (rc = cfg_enum(x, g, "proxy_protocol", pp, &b->proxy_protocol)) ||
 	    (rc = cfg_bool(x, g, "xclient", &b->xclient)) ||
-	    (rc = cfg_enum(x, g, "tls", tls, &b->tls)))
+	    (rc = cfg_enum(x, g, "tls", tls, &b->tls)) ||
+	    (rc = cfg_enum(x, g, "tls_verify", verify, &b->tls_verify)) ||
+	    (rc = cfg_str(x, g, "tls_ca", b->tls_ca, sizeof(b->tls_ca))) ||
+	    (rc = cfg_str(x, g, "tls_name", b->tls_name, sizeof(b->tls_name))) ||
+	    (rc = backend_tls_check(x, g, b)))
 		return rc;
 	if (!valid_name(b->name))
 		return cfg_fail(x, config_setting_get_member(g, "name"),

@@ -191,6 +191,11 @@ static void test_production(const char *dir)
 	CHECK_EQ(cfg.backends[1].xclient, 1);
 	CHECK_EQ(cfg.backends[1].port, 25);
 	CHECK(strcmp(cfg.backends[1].name, "mta2") == 0);
+	CHECK_EQ(cfg.backends[0].tls, CFG_TLS_NONE);
+	CHECK_EQ(cfg.backends[1].tls, CFG_TLS_STARTTLS);
+	CHECK_EQ(cfg.backends[1].tls_verify, CFG_TLS_VERIFY_CA);
+	CHECK(strcmp(cfg.backends[1].tls_ca, "/etc/bulwark/tls/internal-ca.pem") == 0);
+	CHECK(strcmp(cfg.backends[1].tls_name, "mta2.internal.example") == 0);
 	CHECK_EQ(cfg.tls.min_version, 12);
 	CHECK_EQ(cfg.relay.health_fall, 3);
 
@@ -303,6 +308,25 @@ static const struct bad {
 	{ "ports = ( { name = \"p0\"; devargs = \"net_ring0\"; address = \"198.18.0.2/24\";\n"
 	  " fault = { rx = {\n drop = 101; }; }; } );\n" LSTN SMTP,
 	  3, "ports[0].fault.rx.drop", "out of range 0..100" },
+	/* TLS to backends */
+	{ BASE "backends = ( { address = \"198.19.0.1\";\n tls_ca = \"/x.pem\"; } );\n", 5,
+	  "backends[0].tls_ca", "needs tls = \"starttls\"" },
+	{ BASE "backends = ( { address = \"198.19.0.1\";\n tls_verify = \"none\"; } );\n", 5,
+	  "backends[0].tls_verify", "needs tls = \"starttls\"" },
+	{ BASE "backends = ( { address = \"198.19.0.1\"; tls = \"starttls\";\n"
+	       " tls_verify = \"none\";\n tls_ca = \"/x.pem\"; } );\n",
+	  6, "backends[0].tls_ca", "unused with tls_verify = \"none\"" },
+	{ BASE "backends = ( { address = \"198.19.0.1\"; tls = \"starttls\";\n"
+	       " tls_verify = \"peer\"; } );\n",
+	  5, "backends[0].tls_verify", "\"peer\" is not one of \"none\", \"ca\"" },
+	{ BASE "backends = ( { address = \"198.19.0.1\"; tls = \"starttls\";\n"
+	       " tls_name = \"mta_1..x\"; } );\n",
+	  5, "backends[0].tls_name", "not a DNS name" },
+	{ BASE "backends = ( { address = \"198.19.0.1\"; tls = \"starttls\";\n"
+	       " tls_name = \"\"; } );\n",
+	  5, "backends[0].tls_name", "must not be empty" },
+	{ BASE "backends = ( { address = \"198.19.0.1\"; tls = \"implicit\"; } );\n", 4,
+	  "backends[0].tls", "\"implicit\" is not one of" },
 	/* syntax */
 	{ BASE "limits = { sessions = ; };\n", 4, "", "syntax error" },
 };
@@ -333,6 +357,15 @@ static void test_broken(void)
 	/* the base itself is fine */
 	CHECK_EQ(cfg_load_string(&cfg, BASE, "test.conf", err, sizeof(err)), 0);
 	CHECK_EQ(cfg.n_ports, 1);
+	/* STARTTLS to a backend: verified against the system's store by default */
+	CHECK_EQ(cfg_load_string(
+		     &cfg,
+		     BASE "backends = ( { address = \"198.19.0.1\"; tls = \"starttls\"; } );\n",
+		     "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.backends[0].tls, CFG_TLS_STARTTLS);
+	CHECK_EQ(cfg.backends[0].tls_verify, CFG_TLS_VERIFY_CA);
+	CHECK(cfg.backends[0].tls_ca[0] == '\0' && cfg.backends[0].tls_name[0] == '\0');
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");
