@@ -33,6 +33,7 @@
 #include "scan.h"
 #include "smtp.h"
 #include "tls.h"
+#include "tls_client.h"
 #include "worker.h"
 
 #ifndef BULWARK_VERSION
@@ -128,18 +129,27 @@ static int check_eal(const struct cfg *c, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-static int check_build(const struct cfg *c, char *err, size_t errlen)
+/* Reads each STARTTLS backend's CA file now, before the EAL starts, so
+ * a bad path fails at once and names its key (the relay lcores build
+ * their own contexts again in relay_init). */
+static int check_backend_tls(const struct cfg *c, char *err, size_t errlen)
 {
 	for (uint32_t i = 0; i < c->n_backends; i++) {
 		const struct cfg_backend *b = &c->backends[i];
+		struct tls_cctx_conf cc = { .verify = b->tls_verify, .ca = b->tls_ca };
+		struct tls_cctx *ctx;
+		char why[200];
+		int rc;
 
-		if (b->tls != CFG_TLS_NONE) {
-			snprintf(err, errlen,
-				 "%s:%u: backends[%u].tls: \"%s\" is not available yet (TLS to "
-				 "the backends is still to come); use tls = \"none\"",
-				 c->file, b->line, i, cfg_tls_name(b->tls));
-			return -ENOTSUP;
+		if (b->tls == CFG_TLS_NONE)
+			continue;
+		rc = tls_cctx_new(&cc, &ctx, why, sizeof(why));
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: backends[%u] (%s): %s", c->file, b->line, i,
+				 b->name, why);
+			return rc;
 		}
+		tls_cctx_free(ctx);
 	}
 	return 0;
 }
@@ -234,7 +244,7 @@ static int load_config(struct main_ctx *m, const char *path, char *err, size_t e
 
 	if ((rc = cfg_load(m->cfg, path, err, errlen)) != 0 ||
 	    (rc = check_eal(m->cfg, err, errlen)) != 0 ||
-	    (rc = check_build(m->cfg, err, errlen)) != 0)
+	    (rc = check_backend_tls(m->cfg, err, errlen)) != 0)
 		return rc;
 	if (simd != NULL && *simd) {
 		int e = 0;

@@ -200,13 +200,24 @@ int relay_init(struct relay *r, const struct cfg *cfg, struct relay_pair *pairs,
 		return -EINVAL;
 	}
 	for (uint32_t b = 0; b < cfg->n_backends; b++) {
-		/* Fail at startup rather than send in the clear what the
-		 * config says goes under TLS. */
-		if (cfg->backends[b].tls != CFG_TLS_NONE) {
-			snprintf(err, errlen,
-				 "%s:%u: backends[%u].tls: TLS to backends is not supported yet",
-				 cfg->file, cfg->backends[b].line, b);
-			return -ENOTSUP;
+		const struct cfg_backend *cb = &cfg->backends[b];
+		struct tls_cctx_conf cc = { .verify = cb->tls_verify == CFG_TLS_VERIFY_CA
+							  ? TLS_CLI_VERIFY_CA
+							  : TLS_CLI_VERIFY_NONE,
+					    .ca = cb->tls_ca };
+		char why[200];
+		int rc;
+
+		if (cb->tls == CFG_TLS_NONE)
+			continue;
+		/* Never send in the clear what the config says goes under
+		 * TLS: no context, no start. */
+		rc = tls_cctx_new(&cc, &r->tls[b], why, sizeof(why));
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: backends[%u] (%s): %s", cfg->file, cb->line,
+				 b, cb->name, why);
+			relay_destroy(r);
+			return rc;
 		}
 	}
 	r->ws = calloc(n_workers, sizeof(*r->ws));
@@ -282,6 +293,10 @@ void relay_destroy(struct relay *r)
 	}
 	free(r->ws);
 	r->ws = NULL;
+	for (uint32_t b = 0; b < CFG_BACKENDS_MAX; b++) {
+		tls_cctx_free(r->tls[b]);
+		r->tls[b] = NULL;
+	}
 	if (r->ep >= 0)
 		close(r->ep);
 	r->ep = -1;
@@ -393,6 +408,13 @@ int relay_main(void *arg)
 	const struct cfg_workers *wc = &r->cfg->workers;
 	uint32_t empty = 0;
 
+	/* OpenSSL's allocations for backend TLS come from this lcore's own
+	 * arena (DESIGN §2); without it, jemalloc's automatic one. */
+	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
+		if (r->tls[b]) {
+			(void)tls_mem_thread_init(&r->tls_arena);
+			break;
+		}
 	while (!__atomic_load_n(&r->ctl_stop, __ATOMIC_ACQUIRE)) {
 		unsigned busy;
 		int n;
@@ -445,7 +467,8 @@ void relay_stats_log(const struct relay *r)
 	       "event=relay_stats relay=%u opens=%lu ready=%lu none=%lu busy=%lu gone=%lu "
 	       "aborts=%lu quits=%lu connects=%lu connect_fail=%lu bytes_out=%lu replies=%lu "
 	       "refusals=%lu early=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
-	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu",
+	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu tls_nocap=%lu "
+	       "tls_started=%lu tls_done=%lu tls_fail=%lu tls_discard=%lu",
 	       r->id, (unsigned long)s->opens, (unsigned long)s->ready, (unsigned long)s->none,
 	       (unsigned long)s->busy, (unsigned long)s->gone, (unsigned long)s->aborts,
 	       (unsigned long)s->quits, (unsigned long)s->connects, (unsigned long)s->connect_fail,
@@ -453,12 +476,16 @@ void relay_stats_log(const struct relay *r)
 	       (unsigned long)s->early, (unsigned long)s->credits, (unsigned long)s->health_ok,
 	       (unsigned long)s->health_fail, (unsigned long)s->health_up,
 	       (unsigned long)s->health_down, (unsigned long)s->enq_retry,
-	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty);
+	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty,
+	       (unsigned long)s->tls_nocap, (unsigned long)s->tls_started,
+	       (unsigned long)s->tls_done, (unsigned long)s->tls_fail,
+	       (unsigned long)s->tls_discard);
 	/* One line per backend: 64 of them would not fit a log line. */
 	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
 		log_kv(LOG_LVL_INFO,
 		       "event=relay_backend_stats relay=%u backend=%s connects=%lu fail=%lu up=%u "
-		       "conns=%u",
+		       "conns=%u tls_fail=%lu",
 		       r->id, r->cfg->backends[b].name, (unsigned long)s->be_connects[b],
-		       (unsigned long)s->be_fail[b], r->be[b].up, r->be[b].conns);
+		       (unsigned long)s->be_fail[b], r->be[b].up, r->be[b].conns,
+		       (unsigned long)s->be_tls_fail[b]);
 }

@@ -73,9 +73,11 @@
 
 #include "config.h"
 #include "relay_msg.h"
+#include "tls_mem.h"
 
 struct rte_ring;
 struct rte_mempool;
+struct tls_cctx;
 
 /* One per (worker, relay lcore). */
 struct relay_pair {
@@ -114,6 +116,13 @@ struct relay_stats {
 	uint64_t enq_retry;                 /* r2w enqueue failures (kept, retried) */
 	uint64_t proto_err;                 /* messages that broke the ring contract */
 	uint64_t rpool_empty;               /* relay pool found empty: a session stalled */
+	/* STARTTLS to backends (tls = "starttls") */
+	uint64_t tls_nocap;   /* EHLO replies without STARTTLS: backend failed */
+	uint64_t tls_started; /* handshakes begun */
+	uint64_t tls_done;    /* handshakes completed */
+	uint64_t tls_fail;    /* handshakes failed (verification included) */
+	uint64_t tls_discard; /* plaintext bytes after the 220 to STARTTLS, dropped */
+	uint64_t be_tls_fail[CFG_BACKENDS_MAX];
 };
 
 /* One backend as seen by one relay lcore. */
@@ -144,6 +153,11 @@ struct relay {
 	uint32_t n_stalled;       /* sessions waiting for a relay object */
 	uint32_t lc_next;         /* least-connections: where ties start */
 	uint64_t now, next_sweep; /* ms, CLOCK_MONOTONIC */
+
+	/* STARTTLS to backends: a client context per tls backend, and this
+	 * lcore's arena for OpenSSL's allocations. */
+	struct tls_cctx *tls[CFG_BACKENDS_MAX];
+	struct tls_mem_arena tls_arena;
 	struct relay_stats st;
 } __rte_cache_aligned;
 

@@ -86,8 +86,8 @@ void relay_be_result(struct relay *r, uint8_t b, int ok)
 /* ---- Health checks ---------------------------------------------------------- */
 
 /*
- * connect, read the 220 (RFC 5321 §3.1), EHLO <our hostname>, read the 250,
- * QUIT — always QUIT once connected, so the MTA logs a clean session — and
+ * connect, read the 220 (RFC 5321 §3.1), EHLO <our hostname>, read the 250
+ * (which must offer STARTTLS for a tls = "starttls" backend), QUIT — always QUIT once connected, so the MTA logs a clean session — and
  * close. The whole check must finish within relay.health.timeout_ms.
  */
 
@@ -147,8 +147,8 @@ static void hc_fail(struct relay *r, struct relay_hc *h)
 	relay_hc_close(r, h);
 }
 
-/* One complete reply. */
-static void hc_reply(struct relay *r, struct relay_hc *h, int code)
+/* One complete reply, p[0..n). */
+static void hc_reply(struct relay *r, struct relay_hc *h, int code, const uint8_t *p, size_t n_)
 {
 	char line[RELAY_HELO_MAX];
 	const char *host = r->cfg->smtp.hostname;
@@ -167,6 +167,19 @@ static void hc_reply(struct relay *r, struct relay_hc *h, int code)
 		if (code != 250) {
 			hc_fail(r, h);
 			return;
+		}
+		/* A STARTTLS backend that stops offering it would fail every
+		 * session: it is down (the check stops short of the handshake;
+		 * sessions that fail theirs count against the backend too). */
+		if (r->cfg->backends[h->be].tls == CFG_TLS_STARTTLS) {
+			struct relay_caps caps = { 0 };
+
+			relay_caps_parse(p, n_, &caps);
+			if (!caps.starttls) {
+				r->st.tls_nocap++;
+				hc_fail(r, h);
+				return;
+			}
 		}
 		hc_done(r, h, 1);
 		h->st = HC_QUIT;
@@ -213,9 +226,13 @@ void relay_hc_io(struct relay *r, struct relay_hc *h, uint32_t events)
 				return;
 			}
 			if (n > 0) {
+				uint8_t st = h->st;
+
+				hc_reply(r, h, code, h->rbuf, (size_t)n);
+				if (h->st == HC_IDLE && st != HC_IDLE)
+					return; /* closed: rbuf was reset */
 				memmove(h->rbuf, h->rbuf + n, h->rlen - (uint32_t)n);
 				h->rlen -= (uint32_t)n;
-				hc_reply(r, h, code);
 				continue;
 			}
 		}

@@ -13,6 +13,7 @@
 #include "relay_proxy.h"
 #include "relay_reply.h"
 #include "smtp.h"
+#include "tls_client.h"
 
 #define RELAY_BURST        32 /* ring entries dequeued per pair and pass */
 #define RELAY_EP_EVENTS    64 /* epoll events per epoll_wait */
@@ -46,6 +47,10 @@ enum relay_sess_st {
 	RS_RETRY = 0, /* waits (on r->retry) to connect to its next backend */
 	RS_CONNECT,   /* non-blocking connect in progress */
 	RS_GREET,     /* PROXY header sent (if any); waits for the 220 */
+	RS_TLS_EHLO0, /* tls: our EHLO sent in the clear; waits for a 250 with STARTTLS */
+	RS_TLS_START, /* tls: STARTTLS sent; waits for its 220 */
+	RS_TLS_HS,    /* tls: the handshake runs */
+	RS_TLS_EHLO1, /* tls + xclient: our EHLO sent over TLS; waits for the 250 */
 	RS_XCLIENT,   /* XCLIENT sent; waits for its reply (a fresh 220) */
 	RS_EHLO,      /* EHLO/HELO replayed; waits for the 250 */
 	RS_READY,     /* forwarding */
@@ -83,6 +88,13 @@ struct relay_sess {
 	uint8_t early;     /* a 4xx/5xx came mid-body: kept at rbuf[0..rlen), socket closed */
 	uint8_t sasl_next; /* the last backend reply was a 334 to AUTH or a SASL line */
 	int fd;
+
+	/* tls backends: from RS_TLS_HS on every byte goes through tls; the
+	 * socket's direction is then OpenSSL's call: a read may wait for
+	 * EPOLLOUT (tls_rd_out), a write for EPOLLIN (tls_wr_in). */
+	struct tls_cli *tls;
+	uint8_t tls_rd_out, tls_wr_in;
+
 	uint32_t ep_mask; /* events registered; 0: not in the epoll set */
 	uint16_t w;
 	uint32_t sid, gen;
@@ -111,7 +123,7 @@ enum relay_hc_st {
 	HC_IDLE = 0,
 	HC_CONNECT,
 	HC_GREET,
-	HC_EHLO,
+	HC_EHLO, /* tls backends: the reply must offer STARTTLS */
 	HC_QUIT,
 };
 

@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <rte_mempool.h>
 
+#include "log.h"
 #include "relay_int.h"
 
 /* The relay's own replies (RFC 3463 enhanced codes; DESIGN §3). */
@@ -110,6 +112,45 @@ int relay_io_emit(struct relay *r, struct relay_sess *s)
 		pend_pop(s); /* after QUIT nobody wants them */
 	}
 	return 0;
+}
+
+/* ---- The socket, in the clear or through TLS -------------------------------- */
+
+/* send() or, once TLS is up, SSL_write: bytes written, or -1 with errno
+ * (EAGAIN: wait; with TLS the direction is in tls_wr_in). */
+static ssize_t sio_send(struct relay_sess *s, const void *p, size_t n)
+{
+	long k;
+
+	if (!s->tls)
+		return send(s->fd, p, n, MSG_NOSIGNAL);
+	k = tls_cli_write(s->tls, p, n);
+	if (k >= 0) {
+		s->tls_wr_in = 0;
+		return k;
+	}
+	if (k == -EAGAIN)
+		s->tls_wr_in = tls_cli_want(s->tls) == TLS_CLI_WANT_READ;
+	errno = (int)-k;
+	return -1;
+}
+
+/* recv() or SSL_read: bytes, 0 at the end, or -1 with errno. */
+static ssize_t sio_recv(struct relay_sess *s, void *p, size_t n)
+{
+	long k;
+
+	if (!s->tls)
+		return recv(s->fd, p, n, 0);
+	k = tls_cli_read(s->tls, p, n);
+	if (k >= 0) {
+		s->tls_rd_out = 0;
+		return k;
+	}
+	if (k == -EAGAIN)
+		s->tls_rd_out = tls_cli_want(s->tls) == TLS_CLI_WANT_WRITE;
+	errno = (int)-k;
+	return -1;
 }
 
 /* ---- Writing ------------------------------------------------------------- */
@@ -338,8 +379,11 @@ int relay_io_write(struct relay *r, struct relay_sess *s)
 			p = s->q_head->data + s->q_off;
 			n = s->q_head->len - s->q_off;
 		}
-		if (s->hs_off < s->hs_len || s->q_head->kind != RELAY_M_BODY)
-			k = n ? send(s->fd, p, n, MSG_NOSIGNAL) : 0;
+		/* Over TLS each object is its own SSL_write (a record of at
+		 * most RELAY_MSG_DATA bytes), offered again as is after
+		 * EAGAIN: the head stays put until written. */
+		if (s->hs_off < s->hs_len || s->q_head->kind != RELAY_M_BODY || s->tls)
+			k = n ? sio_send(s, p, n) : 0;
 		else
 			k = body_send(s, p, n);
 		if (k < 0) {
@@ -395,6 +439,111 @@ static int hs_next(struct relay *r, struct relay_sess *s, int xclient)
 	return 0;
 }
 
+/* Queues "EHLO <our hostname>": the relay speaking for itself, before
+ * TLS and, with XCLIENT, after it (the client's own EHLO is replayed once
+ * the backend knows whom it talks to). */
+static int hs_own_ehlo(struct relay *r, struct relay_sess *s, uint8_t st)
+{
+	const char *host = r->cfg->smtp.hostname;
+	int n = relay_helo((char *)s->hs, sizeof(s->hs), 1, (const uint8_t *)host, strlen(host));
+
+	if (n <= 0) {
+		r->st.proto_err++;
+		return -1;
+	}
+	s->hs_len = (uint16_t)n;
+	s->hs_off = 0;
+	s->st = st;
+	return 0;
+}
+
+/* TLS to the backend failed: counted and logged once per session and
+ * backend; the caller fails the backend over. */
+static void tls_failed(struct relay *r, struct relay_sess *s, const char *why)
+{
+	r->st.tls_fail++;
+	r->st.be_tls_fail[s->be]++;
+	log_kv(LOG_LVL_WARN, "event=backend_tls_fail relay=%u backend=%s reason=\"%s\"", r->id,
+	       r->cfg->backends[s->be].name, why);
+}
+
+/* The 220 to our STARTTLS was read (and is off rbuf): drops every byte
+ * the backend sent after it and starts the handshake. Returns 0, or -1
+ * when the session cannot go on with this backend (the caller fails
+ * over). */
+static int tls_begin(struct relay *r, struct relay_sess *s)
+{
+	const struct cfg_backend *cb = &r->cfg->backends[s->be];
+	char ip[INET_ADDRSTRLEN];
+	uint32_t drained = 0;
+	ssize_t k;
+
+	/* RFC 3207 §4.2: the client MUST discard any knowledge obtained
+	 * from the server that was not obtained from the TLS negotiation
+	 * itself. Bytes after the 220 are not part of any reply we asked
+	 * for (the response-injection mirror of CVE-2011-0411): those read
+	 * already, and those waiting in the socket (a TLS server says
+	 * nothing before our ClientHello, so all of it is plaintext). What
+	 * is still in flight breaks the handshake instead: never read as
+	 * a reply. */
+	r->st.tls_discard += s->rlen;
+	s->rlen = 0;
+	relay_rscan_init(&s->rs);
+	while ((k = recv(s->fd, s->rbuf, sizeof(s->rbuf), MSG_DONTWAIT)) > 0) {
+		r->st.tls_discard += (uint64_t)k;
+		drained += (uint32_t)k;
+		if (drained > 16 * sizeof(s->rbuf)) {
+			tls_failed(r, s, "plaintext flood after the 220 to STARTTLS");
+			return -1;
+		}
+	}
+	if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		tls_failed(r, s, "connection closed after the 220 to STARTTLS");
+		return -1;
+	}
+	inet_ntop(AF_INET, &cb->addr, ip, sizeof(ip));
+	s->tls = tls_cli_new(r->tls[s->be], s->fd, cb->tls_name, ip);
+	if (!s->tls) {
+		tls_failed(r, s, "out of memory");
+		return -1;
+	}
+	r->st.tls_started++;
+	s->st = RS_TLS_HS;
+	s->tls_rd_out = 0;
+	return 0;
+}
+
+/* Drives the handshake (RS_TLS_HS). Returns 1 when it is done and the
+ * next line is on its way, 0 when it waits for the socket, -1 when s was
+ * handled (failed over). */
+static int tls_step(struct relay *r, struct relay_sess *s)
+{
+	const struct cfg_backend *cb = &r->cfg->backends[s->be];
+	int rc = tls_cli_handshake(s->tls);
+
+	if (rc == -EAGAIN) {
+		s->tls_rd_out = tls_cli_want(s->tls) == TLS_CLI_WANT_WRITE;
+		return 0;
+	}
+	s->tls_rd_out = 0;
+	if (rc) {
+		tls_failed(r, s, tls_cli_reason(s->tls));
+		relay_sess_broken(r, s);
+		return -1;
+	}
+	r->st.tls_done++;
+	/* RFC 3207 §4.2: EHLO again; only what the backend says now counts.
+	 * With XCLIENT: our EHLO, XCLIENT, then the client's EHLO; else the
+	 * client's EHLO at once. */
+	if ((cb->xclient ? hs_own_ehlo(r, s, RS_TLS_EHLO1) : hs_next(r, s, 0)) ||
+	    relay_io_write(r, s)) {
+		if (s->st != RS_DEAD && s->st != RS_RETRY)
+			relay_sess_broken(r, s);
+		return -1;
+	}
+	return 1;
+}
+
 /* The reply of n bytes at the start of rbuf is done with. */
 static void rbuf_drop(struct relay_sess *s, size_t n)
 {
@@ -415,7 +564,53 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 	case RS_GREET:
 		/* RFC 5321 §3.1: anything but 220 (554 included) means no
 		 * session with this backend. */
-		if (code != 220 || hs_next(r, s, cb->xclient))
+		if (code != 220)
+			break;
+		if (cb->tls == CFG_TLS_STARTTLS ? hs_own_ehlo(r, s, RS_TLS_EHLO0)
+						: hs_next(r, s, cb->xclient))
+			break;
+		rbuf_drop(s, len);
+		return relay_io_write(r, s) ? -1 : 1;
+	case RS_TLS_EHLO0: {
+		struct relay_caps pre = { 0 };
+
+		if (code != 250)
+			break;
+		relay_caps_parse(s->rbuf, len, &pre);
+		rbuf_drop(s, len);
+		if (!pre.starttls) {
+			/* The config says TLS: never the clear instead. */
+			r->st.tls_nocap++;
+			log_kv(LOG_LVL_WARN,
+			       "event=backend_tls_fail relay=%u backend=%s reason=\"no STARTTLS "
+			       "in the EHLO reply\"",
+			       r->id, cb->name);
+			break;
+		}
+		if (s->rlen) { /* nothing was asked: a reply to nothing */
+			r->st.proto_err++;
+			break;
+		}
+		/* The capabilities before TLS are not kept (RFC 3207 §4.2). */
+		memcpy(s->hs, "STARTTLS\r\n", 10);
+		s->hs_len = 10;
+		s->hs_off = 0;
+		s->st = RS_TLS_START;
+		return relay_io_write(r, s) ? -1 : 1;
+	}
+	case RS_TLS_START:
+		/* RFC 3207 §4: 220 to go ahead; 454 (or anything else) is no
+		 * TLS, and then no session with this backend. */
+		if (code != 220) {
+			tls_failed(r, s, "STARTTLS refused");
+			break;
+		}
+		rbuf_drop(s, len);
+		if (tls_begin(r, s))
+			break;
+		return 1; /* relay_io_read drives the handshake next */
+	case RS_TLS_EHLO1:
+		if (code != 250 || hs_next(r, s, 1))
 			break;
 		rbuf_drop(s, len);
 		return relay_io_write(r, s) ? -1 : 1;
@@ -518,7 +713,14 @@ int relay_io_read(struct relay *r, struct relay_sess *s)
 				continue;
 			}
 		}
-		k = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+		if (s->st == RS_TLS_HS) {
+			int h = tls_step(r, s);
+
+			if (h <= 0)
+				return h;
+			continue;
+		}
+		k = sio_recv(s, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen);
 		if (k > 0) {
 			s->rlen += (uint32_t)k;
 			continue;

@@ -3,7 +3,8 @@
  * backend choice, connect and failover, the terminal controls, timeouts
  * and the epoll events (relay.h). Its bytes: relay_io.c.
  *
- * Life: OPEN -> RS_CONNECT -> RS_GREET -> [RS_XCLIENT] -> RS_EHLO ->
+ * Life: OPEN -> RS_CONNECT -> RS_GREET -> [tls: RS_TLS_EHLO0 -> RS_TLS_START
+ * -> RS_TLS_HS -> [RS_TLS_EHLO1 with XCLIENT]] -> [RS_XCLIENT] -> RS_EHLO ->
  * RS_READY -> (ABORT: closed at once | QUIT: RS_QUIT, detached from its
  * slot | backend dead: GONE | early end-of-data reply: closed, then its
  * reply to the final dot and GONE) -> RS_DEAD. A failure before RS_READY
@@ -60,6 +61,15 @@ static void sess_detach(struct relay *r, struct relay_sess *s)
  * an ABORT or a dead backend. */
 static void sess_close_fd(struct relay *r, struct relay_sess *s, int rst)
 {
+	if (s->tls) {
+		/* A clean end (after the 221) says close_notify if the socket
+		 * takes it; a reset says nothing more. */
+		if (!rst)
+			tls_cli_close(s->tls);
+		tls_cli_free(s->tls);
+		s->tls = NULL;
+	}
+	s->tls_rd_out = s->tls_wr_in = 0;
 	if (s->fd >= 0) {
 		if (rst) {
 			struct linger l = { .l_onoff = 1, .l_linger = 0 };
@@ -125,10 +135,14 @@ static int sess_mask(struct relay *r, struct relay_sess *s)
 		return 0;
 	if (s->st == RS_CONNECT) {
 		m = EPOLLOUT;
+	} else if (s->st == RS_TLS_HS) {
+		m = s->tls_rd_out ? EPOLLOUT : EPOLLIN;
 	} else {
-		if (!s->stalled)
+		/* TLS may turn a read into a write and back (tls_rd_out,
+		 * tls_wr_in): the socket's direction is OpenSSL's call. */
+		if (!s->stalled || s->tls_wr_in)
 			m |= EPOLLIN;
-		if (s->want_out)
+		if ((s->want_out && !s->tls_wr_in) || (s->tls_rd_out && !s->stalled))
 			m |= EPOLLOUT;
 	}
 	return relay_ep_set(r, s->fd, s, &s->ep_mask, m) ? -1 : 0;
@@ -307,10 +321,18 @@ void relay_sess_io(struct relay *r, struct relay_sess *s, uint32_t events)
 		relay_sess_broken(r, s);
 		return;
 	}
-	if ((events & EPOLLOUT) && relay_io_write(r, s))
-		return;
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && relay_io_read(r, s))
-		return;
+	if (s->st == RS_TLS_HS) {
+		if (relay_io_read(r, s)) /* drives the handshake */
+			return;
+	} else {
+		int rd_ev = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
+			    (s->tls_rd_out && (events & EPOLLOUT));
+
+		if (((events & EPOLLOUT) || (s->tls_wr_in && rd_ev)) && relay_io_write(r, s))
+			return;
+		if (rd_ev && relay_io_read(r, s))
+			return;
+	}
 	if (sess_mask(r, s))
 		relay_sess_broken(r, s);
 }
@@ -368,8 +390,13 @@ void relay_sess_timer(struct relay *r, struct relay_sess *s)
 	switch (s->st) {
 	case RS_CONNECT:
 	case RS_GREET:
+	case RS_TLS_EHLO0:
+	case RS_TLS_START:
+	case RS_TLS_HS:
+	case RS_TLS_EHLO1:
 	case RS_XCLIENT:
 	case RS_EHLO:
+		/* The whole way to READY, TLS included, within one timeout. */
 		if (now - s->t_phase >= c->connect_timeout_ms)
 			sess_fail(r, s);
 		break;

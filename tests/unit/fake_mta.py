@@ -28,9 +28,20 @@ Modes:
   auth     PIPELINING and AUTH PLAIN LOGIN (no SMTPUTF8): AUTH PLAIN with or
            without an initial response, AUTH LOGIN; a SASL line "*" cancels
            (501), any other is accepted
+  tls      like ok, plus STARTTLS (RFC 3207) before TLS; refuses MAIL in the
+           clear (530); after the handshake logs the decrypted bytes and
+           writes the TLS version and cipher to LOGDIR/<port>-<n>.tls
+  tlsinject  like tls, but its 220 to STARTTLS comes with an injected
+           "250 injected" line in the same send (response injection)
+
+With a tls mode, a throwaway CA and certificate are made at startup with
+the openssl command: LOGDIR/ca.pem signs LOGDIR/cert.pem (SAN DNS:mta.test,
+IP:127.0.0.1; key LOGDIR/key.pem); LOGDIR/wrongca.pem is an unrelated CA.
 """
 import os
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -50,10 +61,39 @@ EARLY = {
 }
 
 
+TLS_MODES = ("tls", "tlsinject")
+TLS_CTX = None  # the server context of the tls modes (make_certs)
+
+
+def make_certs(logdir):
+    """A throwaway CA, a certificate it signs, and an unrelated CA."""
+    global TLS_CTX
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), cwd=logdir, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=fake test CA")
+    run("req", "-x509", *ec, "-keyout", "wrongca.key", "-out", "wrongca.pem",
+        "-days", "2", "-subj", "/CN=fake test CA")
+    run("req", *ec, "-keyout", "key.pem", "-out", "req.csr", "-subj", "/CN=mta.test")
+    with open(os.path.join(logdir, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:mta.test,IP:127.0.0.1\n"
+                "basicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "cert.pem", "-days", "2", "-extfile", "ext.cnf")
+    TLS_CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    TLS_CTX.load_cert_chain(os.path.join(logdir, "cert.pem"),
+                            os.path.join(logdir, "key.pem"))
+
+
 def serve(conn, mode, path):
     log = open(path, "ab", buffering=0)
     buf = b""
     in_data = False
+    tls_on = False
     sasl = []  # the replies the next SASL lines get
 
     def recv():
@@ -137,11 +177,29 @@ def serve(conn, mode, path):
                     send("502 5.5.1 no EHLO here\r\n")
                     continue
                 caps = CAPS.get(mode, CAPS["ok"])
+                if mode in TLS_MODES and not tls_on:
+                    caps = caps[:-1] + ["STARTTLS"] + caps[-1:]
                 send("250-fake.example\r\n" +
                      "".join("250-%s\r\n" % c for c in caps[:-1]) +
                      "250 %s\r\n" % caps[-1])
             elif mode == "mute":
                 continue
+            elif verb == b"STAR" and mode in TLS_MODES and not tls_on:
+                # the injected line rides in the same send as the 220
+                send("220 go\r\n250 injected\r\n" if mode == "tlsinject"
+                     else "220 2.0.0 ready to start TLS\r\n")
+                buf = b""
+                try:
+                    conn = TLS_CTX.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    with open(path[:-4] + ".tls", "w") as f:
+                        f.write("FAILED %s\n" % e)
+                    return
+                tls_on = True
+                with open(path[:-4] + ".tls", "w") as f:
+                    f.write("%s %s\n" % (conn.version(), conn.cipher()[0]))
+            elif verb == b"MAIL" and mode in TLS_MODES and not tls_on:
+                send("530 5.7.0 must issue a STARTTLS command first\r\n")
             elif verb == b"HELO":
                 send("250 fake.example\r\n")
             elif verb == b"XCLI":
@@ -196,6 +254,8 @@ def listen(sock, mode, logdir):
 
 def main():
     logdir = sys.argv[1]
+    if any(m in TLS_MODES for m in sys.argv[2:]):
+        make_certs(logdir)
     socks = []
     for mode in sys.argv[2:]:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

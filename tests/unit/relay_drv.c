@@ -42,6 +42,8 @@ static const char *mode_names[M_COUNT] = {
 	[M_EARLY250] = "early250",
 	[M_UNASKED] = "unasked",
 	[M_AUTH] = "auth",
+	[M_TLS] = "tls",
+	[M_TLS_INJECT] = "tlsinject",
 };
 
 /* ---- The fake MTA ------------------------------------------------------------ */
@@ -183,6 +185,18 @@ void rd_backend(uint16_t port, uint8_t proxy, uint8_t xclient, uint32_t max_conn
 	b->proxy_protocol = proxy;
 	b->xclient = xclient;
 	rd.cfg.n_backends++;
+}
+
+void rd_backend_tls(const char *ca, const char *name)
+{
+	struct cfg_backend *b = &rd.cfg.backends[rd.cfg.n_backends - 1];
+
+	b->tls = CFG_TLS_STARTTLS;
+	b->tls_verify = ca ? CFG_TLS_VERIFY_CA : CFG_TLS_VERIFY_NONE;
+	if (ca)
+		snprintf(b->tls_ca, sizeof(b->tls_ca), "%s/%s", rd.logdir, ca);
+	if (name)
+		snprintf(b->tls_name, sizeof(b->tls_name), "%s", name);
 }
 
 void rd_start(void)

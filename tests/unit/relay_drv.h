@@ -36,6 +36,8 @@ enum {
 	M_EARLY250,
 	M_UNASKED,
 	M_AUTH,
+	M_TLS,        /* STARTTLS; certificate for mta.test / 127.0.0.1 from ca.pem */
+	M_TLS_INJECT, /* the same, with a line injected after its 220 to STARTTLS */
 	M_COUNT
 };
 
@@ -75,6 +77,10 @@ void rd_sleep_ms(unsigned ms);
 /* rd.cfg: no backends, short timeouts, no health checks. */
 void rd_cfg_base(void);
 void rd_backend(uint16_t port, uint8_t proxy, uint8_t xclient, uint32_t max_conns);
+/* Makes the last backend added a tls = "starttls" one: verify "ca" with
+ * rd.logdir/<ca> when ca is not NULL (name: tls_name, NULL for none),
+ * else verify "none". */
+void rd_backend_tls(const char *ca, const char *name);
 /* relay_init over rd.cfg and launch; stop, wait and relay_destroy. */
 void rd_start(void);
 void rd_stop(void);

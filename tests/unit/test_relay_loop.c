@@ -804,6 +804,227 @@ static void test_sasl(void)
 		fprintf(stderr, "  got \"%s\"\n", raw);
 }
 
+/* ---- STARTTLS to backends ----------------------------------------------------- */
+
+/* What the fake MTA's connection n of port p says about its TLS: "TLSv1.3
+ * <cipher>", "FAILED ...", or "" when it never got to a handshake. */
+static void mta_tls(uint16_t p, int n, char *buf, size_t cap)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u-%d.tls", rd.logdir, p, n);
+	buf[0] = '\0';
+	if ((f = fopen(path, "r"))) {
+		if (!fgets(buf, (int)cap, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+}
+
+/* A whole mail over TLS, verified against the CA and the name: PROXY v1
+ * first in the clear, our EHLO and STARTTLS, then over TLS our EHLO,
+ * XCLIENT and the client's EHLO, and the mail (the fake refuses MAIL in
+ * the clear, so a 250 to MAIL is proof too). */
+static void test_tls_mail(void)
+{
+	const char *want = "PROXY TCP4 192.0.2.1 198.18.0.1 12345 25\r\n"
+			   "EHLO bulwark.test\r\nSTARTTLS\r\n"
+			   "EHLO bulwark.test\r\nXCLIENT ADDR=192.0.2.1 PORT=12345\r\n"
+			   "EHLO client.example\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"
+			   "Subject: t\r\n\r\nover TLS\r\n.\r\nQUIT\r\n";
+	char raw[4096], tls[256];
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_TLS], CFG_PROXY_V1, 1, 10);
+	rd_backend_tls("ca.pem", "mta.test");
+	rd_start();
+	rd_open(3, 1);
+	rd_cmd(3, 1, "MAIL FROM:<a@b>\r\n");
+	EXPECT_EVENT(3, 1, SMTP_BACKEND_READY);
+	rd_cmd(3, 1, "RCPT TO:<c@d>\r\n");
+	rd_cmd(3, 1, "DATA\r\n");
+	EXPECT_REPLY(3, 1, "250 ");
+	EXPECT_REPLY(3, 1, "250 ");
+	EXPECT_REPLY(3, 1, "354 ");
+	rd_body(3, 1, "Subject: t\r\n\r\nover ", 0);
+	rd_body(3, 1, "TLS\r\n.\r\n", 1);
+	EXPECT_REPLY(3, 1, "250 2.0.0 queued");
+	rd_ctl(RELAY_M_QUIT, 3, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_sleep_ms(300); /* the 221 and the close */
+	rd_stop();
+	rd_mta_raw(rd.ports[M_TLS], 1, raw, sizeof(raw));
+	if (!CHECK(!strcmp(raw, want)) && check_show())
+		fprintf(stderr, "  got \"%s\"\n", raw);
+	mta_tls(rd.ports[M_TLS], 1, tls, sizeof(tls));
+	if (!CHECK(!strncmp(tls, "TLSv1.3 ", 8)) && check_show())
+		fprintf(stderr, "  tls \"%s\"\n", tls);
+	CHECK_EQ(rd.rl.st.tls_started, 1);
+	CHECK_EQ(rd.rl.st.tls_done, 1);
+	CHECK_EQ(rd.rl.st.tls_fail, 0);
+	CHECK_EQ(rd.rl.st.tls_discard, 0);
+	CHECK_EQ(rd.rl.st.replies, 4);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	CHECK_EQ(rd.rl.st.gone, 0);
+}
+
+/* "220 go\r\n250 injected\r\n" in one send: the injected line is dropped
+ * (RFC 3207 §4.2), so the 250 to the EHLO over TLS is the real one and
+ * every later reply is the one it seems. Unverified TLS here. */
+static void test_tls_inject(void)
+{
+	char raw[4096], tls[256];
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_TLS_INJECT], 0, 0, 10);
+	rd_backend_tls(NULL, NULL);
+	rd_start();
+	rd_open(4, 1);
+	EXPECT_EVENT(4, 1, SMTP_BACKEND_READY);
+	rd_cmd(4, 1, "MAIL FROM:<a@b>\r\n");
+	rd_cmd(4, 1, "RCPT TO:<c@d>\r\n");
+	rd_cmd(4, 1, "DATA\r\n");
+	EXPECT_REPLY(4, 1, "250 2.1.0 ok");
+	EXPECT_REPLY(4, 1, "250 2.1.0 ok");
+	EXPECT_REPLY(4, 1, "354 ");
+	rd_body(4, 1, "x\r\n.\r\n", 1);
+	EXPECT_REPLY(4, 1, "250 2.0.0 queued");
+	rd_ctl(RELAY_M_QUIT, 4, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_sleep_ms(300);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.tls_discard, strlen("250 injected\r\n"));
+	CHECK_EQ(rd.rl.st.tls_done, 1);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	CHECK_EQ(rd.rl.st.gone, 0);
+	rd_mta_raw(rd.ports[M_TLS_INJECT], 1, raw, sizeof(raw));
+	CHECK(!strncmp(raw, "EHLO bulwark.test\r\nSTARTTLS\r\nEHLO client.example\r\nMAIL ",
+		       strlen("EHLO bulwark.test\r\nSTARTTLS\r\nEHLO client.example\r\nMAIL ")));
+	mta_tls(rd.ports[M_TLS_INJECT], 1, tls, sizeof(tls));
+	CHECK(!strncmp(tls, "TLSv1.", 6));
+}
+
+/* A tls backend whose EHLO lacks STARTTLS has failed for the session
+ * (nothing but our EHLO reached it); the next one serves. With none
+ * left: NONE (the client gets 421). */
+static void test_tls_nocap(void)
+{
+	char raw[4096];
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_OK], 0, 0, 10);
+	rd_backend_tls(NULL, NULL);
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("ca.pem", "mta.test");
+	rd_start();
+	rd_open(5, 1);
+	EXPECT_EVENT(5, 1, SMTP_BACKEND_READY);
+	rd_cmd(5, 1, "MAIL FROM:<a@b>\r\n");
+	EXPECT_REPLY(5, 1, "250 ");
+	rd_ctl(RELAY_M_ABORT, 5, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.tls_nocap, 1);
+	CHECK_EQ(rd.rl.st.be_fail[0], 1);
+	CHECK_EQ(rd.rl.st.be_connects[1], 1);
+	CHECK_EQ(rd.rl.st.tls_done, 1);
+	/* the plain backend's last connection: our EHLO only, never MAIL */
+	for (int c = 1; c < 1000; c++) {
+		if (rd_mta_raw(rd.ports[M_OK], c + 1, raw, sizeof(raw)) < 0) {
+			rd_mta_raw(rd.ports[M_OK], c, raw, sizeof(raw));
+			break;
+		}
+	}
+	CHECK(!strcmp(raw, "EHLO bulwark.test\r\n"));
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_OK], 0, 0, 10);
+	rd_backend_tls(NULL, NULL);
+	rd_start();
+	rd_open(6, 1);
+	rd_cmd(6, 1, "MAIL FROM:<a@b>\r\n");
+	EXPECT_EVENT(6, 1, SMTP_BACKEND_NONE);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.none, 1);
+	CHECK_EQ(rd.rl.st.tls_started, 0);
+}
+
+/* Verification: a wrong CA, then the right CA with a wrong name, fail
+ * their handshakes (counted per backend) and fail over; the right CA
+ * with no name matches the address SAN (127.0.0.1) and serves. */
+static void test_tls_verify(void)
+{
+	char tls[256];
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("wrongca.pem", "mta.test");
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("ca.pem", "other.test");
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("ca.pem", NULL);
+	rd_start();
+	rd_open(7, 1);
+	EXPECT_EVENT(7, 1, SMTP_BACKEND_READY);
+	rd_cmd(7, 1, "MAIL FROM:<a@b>\r\n");
+	EXPECT_REPLY(7, 1, "250 ");
+	rd_ctl(RELAY_M_ABORT, 7, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.tls_started, 3);
+	CHECK_EQ(rd.rl.st.tls_fail, 2);
+	CHECK_EQ(rd.rl.st.tls_done, 1);
+	CHECK_EQ(rd.rl.st.be_tls_fail[0], 1);
+	CHECK_EQ(rd.rl.st.be_tls_fail[1], 1);
+	CHECK_EQ(rd.rl.st.be_tls_fail[2], 0);
+	CHECK_EQ(rd.rl.st.be_fail[0], 1);
+	CHECK_EQ(rd.rl.st.be_fail[1], 1);
+	CHECK_EQ(rd.rl.st.ready, 1);
+	/* the fake saw the first two handshakes fail: connections 3 and 4
+	 * of its port (after test_tls_mail's and test_tls_nocap's) */
+	mta_tls(rd.ports[M_TLS], 3, tls, sizeof(tls));
+	CHECK(!strncmp(tls, "FAILED ", 7));
+	mta_tls(rd.ports[M_TLS], 5, tls, sizeof(tls));
+	CHECK(!strncmp(tls, "TLSv1.3 ", 8));
+
+	/* Only a wrong CA: NONE. */
+	rd_cfg_base();
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("wrongca.pem", NULL);
+	rd_start();
+	rd_open(8, 1);
+	EXPECT_EVENT(8, 1, SMTP_BACKEND_NONE);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_stop();
+	CHECK_EQ(rd.rl.st.tls_fail, 1);
+	CHECK_EQ(rd.rl.st.none, 1);
+}
+
+/* Health checks of a tls backend need STARTTLS in the EHLO reply: the
+ * plain one goes down, the tls one stays up. */
+static void test_tls_health(void)
+{
+	rd_cfg_base();
+	rd.cfg.relay.health_interval_ms = 100;
+	rd.cfg.relay.health_timeout_ms = 400;
+	rd.cfg.relay.health_fall = 2;
+	rd_backend(rd.ports[M_OK], 0, 0, 10);
+	rd_backend_tls(NULL, NULL);
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("ca.pem", "mta.test");
+	rd_start();
+	rd_sleep_ms(1500);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.health_down, 1);
+	CHECK(!rd.rl.be[0].up);
+	CHECK(rd.rl.be[1].up);
+	CHECK(rd.rl.st.tls_nocap >= 2);
+	CHECK(rd.rl.st.health_ok >= 2);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -835,12 +1056,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	/* TLS to a backend is refused at startup, never sent in the clear */
+	/* A tls backend whose CA file cannot be read: no start, never the
+	 * clear instead; the message names the backend and the file. */
 	rd_cfg_base();
 	rd_backend(25, 0, 0, 10);
 	rd.cfg.backends[0].tls = CFG_TLS_STARTTLS;
-	CHECK_EQ(relay_init(&rd.rl, &rd.cfg, &rd.pair, 1, 1, 0, err, sizeof(err)), -ENOTSUP);
-	CHECK(strstr(err, "backends[0].tls") != NULL);
+	rd.cfg.backends[0].tls_verify = CFG_TLS_VERIFY_CA;
+	snprintf(rd.cfg.backends[0].tls_ca, sizeof(rd.cfg.backends[0].tls_ca),
+		 "/nonexistent/ca.pem");
+	CHECK_EQ(relay_init(&rd.rl, &rd.cfg, &rd.pair, 1, 1, 0, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "backends[0] (be0): tls_ca /nonexistent/ca.pem") != NULL);
 	rd_mta_start(argv[1]);
 	test_mail_v2();
 	test_failover();
@@ -860,6 +1085,11 @@ int main(int argc, char **argv)
 	test_early_blocked();
 	test_early_bad();
 	test_sasl();
+	test_tls_mail();
+	test_tls_inject();
+	test_tls_nocap();
+	test_tls_verify();
+	test_tls_health();
 	rd_mta_stop();
 	relay_pairs_free(&rd.pair, 1);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
