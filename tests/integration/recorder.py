@@ -4,7 +4,7 @@ run it with /usr/bin/python3).
 
   recorder.py --listen ADDR:PORT --spool DIR [--proxy none|v1|v2|any] [--xclient]
               [--fail STAGE=CODE,...] [--drop STAGE] [--no-greet] [--no-pipelining]
-              [--ready-file F]
+              [--ready-file F] [--tls-cert F --tls-key F [--require-starttls]]
 
 A stored message is DIR/<n>.eml, its content as the MTA stored it (dot-
 stuffing undone, every other byte as received), and DIR/<n>.json (renamed
@@ -24,6 +24,12 @@ the first body byte, with a reset).
   --no-greet          accept TCP, keep reading, never send 220
   SIGUSR1             toggles "stop reading" on every connection
 Log lines (key=value) go to stderr. Body lines may be up to 1 MiB long.
+
+STARTTLS (RFC 3207): --tls-cert/--tls-key offer it with that certificate;
+--require-starttls refuses MAIL (530) until TLS is up, so nothing can
+arrive in the clear. Each message's json then has tls: {version, cipher}
+(null when it came in the clear); raw/<conn>.bin holds the decrypted bytes
+after the handshake.
 """
 import argparse
 import asyncio
@@ -32,6 +38,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -63,6 +70,24 @@ def put(path, data):
 
 def xtext(v):
     return re.sub(r"\+([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), v)
+
+
+def tls_kwargs():
+    """aiosmtpd's STARTTLS arguments from --tls-cert/--tls-key."""
+    if not opt.tls_cert:
+        return {}
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(opt.tls_cert, opt.tls_key)
+    return dict(tls_context=ctx, require_starttls=opt.require_starttls)
+
+
+def tls_facts(session):
+    """{version, cipher} of a session's TLS, or None in the clear."""
+    extra = session.ssl
+    if not extra or not extra.get("ssl_object"):
+        return None
+    so = extra["ssl_object"]
+    return {"version": so.version(), "cipher": so.cipher()[0]}
 
 
 class Handler:
@@ -112,6 +137,7 @@ class Handler:
                     rcpt_options=envelope.rcpt_options, helo=session.host_name,
                     **dict(zip(("told_via", "client_addr", "client_port"), told)),
                     proxy=proxy, xclient=xc or None, peer=list(session.peer[:2]),
+                    tls=tls_facts(session),
                     size=len(content), sha256=hashlib.sha256(content).hexdigest())
         put(os.path.join(opt.spool, "%d.eml" % n), content)
         put(os.path.join(opt.spool, "%d.json" % n), json.dumps(side, indent=1).encode())
@@ -125,7 +151,8 @@ class Recorder(SMTP):
     def __init__(self, handler):
         super().__init__(handler, hostname="recorder.lab", ident="ESMTP recorder",
                          data_size_limit=128 << 20, enable_SMTPUTF8=True,
-                         proxy_protocol_timeout=None if opt.proxy == "none" else 10)
+                         proxy_protocol_timeout=None if opt.proxy == "none" else 10,
+                         **tls_kwargs())
         counter["conn"] += 1
         self.conn = counter["conn"]
         self.raw = open(os.path.join(opt.spool, "raw", "%d.bin" % self.conn), "ab", buffering=0)
@@ -162,6 +189,14 @@ class Recorder(SMTP):
         raise asyncio.CancelledError
 
     def connection_made(self, transport):
+        if self._original_transport is not None:  # the TLS layer, after STARTTLS
+            # RFC 3207 §4.2 resets the SMTP state (aiosmtpd makes a new
+            # session); the PROXY header belongs to the connection: kept
+            pd = self.session.proxy_data
+            super().connection_made(transport)
+            self.session.proxy_data = pd
+            log("starttls", conn=self.conn, version=tls_facts(self.session))
+            return
         super().connection_made(transport)
         live.add(self)
         peer = transport.get_extra_info("peername")
@@ -266,7 +301,12 @@ async def main():
     ap.add_argument("--no-greet", action="store_true")
     ap.add_argument("--no-pipelining", action="store_true", help="do not offer PIPELINING")
     ap.add_argument("--ready-file")
+    ap.add_argument("--tls-cert", help="offer STARTTLS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="its PEM key")
+    ap.add_argument("--require-starttls", action="store_true", help="530 to MAIL before TLS")
     opt = ap.parse_args()
+    if bool(opt.tls_cert) != bool(opt.tls_key) or (opt.require_starttls and not opt.tls_cert):
+        sys.exit("recorder: --tls-cert and --tls-key go together; --require-starttls needs them")
     host, _, port = opt.listen.rpartition(":")
     os.makedirs(os.path.join(opt.spool, "raw"), exist_ok=True)
     # numbers go on after what an earlier run left in the spool
