@@ -11,7 +11,11 @@
  * client's EHLO/HELO and learns the backend's capabilities, then answers
  * RELAY_M_EVENT READY and forwards the queued commands and body bytes.
  * Any failure before READY tries the next backend; none left: NONE, or
- * BUSY when every backend left was at its cap.
+ * BUSY when every backend left was at its cap. A tls = "starttls" backend
+ * gets, after the greeting, our EHLO (STARTTLS must be offered), STARTTLS,
+ * its 220 (every byte after it dropped: RFC 3207 §4.2), the handshake
+ * (tls_client.h, verified per tls_verify) and EHLO again, before XCLIENT
+ * and the replay; from then on every byte goes through TLS.
  *
  * After READY: replies go back one per forwarded command, in command
  * order; the relay answers itself (and never forwards) a MAIL whose
