@@ -4,6 +4,8 @@
  * lives in relay_sess.c, balancing and health checks in relay_be.c.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,9 +411,19 @@ int relay_main(void *arg)
 	uint32_t empty = 0;
 
 	/* OpenSSL's allocations for backend TLS come from this lcore's own
-	 * arena (DESIGN §2); without it, jemalloc's automatic one. */
+	 * arena (DESIGN §2); without it, jemalloc's automatic one. OpenSSL
+	 * writes to the socket with write(), not send(MSG_NOSIGNAL): a
+	 * backend gone mid-write would raise SIGPIPE and end the process.
+	 * SIGPIPE is sent to the writing thread, so blocking it here (the
+	 * write then fails with EPIPE, handled as a broken backend) leaves
+	 * every other thread's disposition alone. */
 	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
 		if (r->tls[b]) {
+			sigset_t pipe;
+
+			sigemptyset(&pipe);
+			sigaddset(&pipe, SIGPIPE);
+			pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 			(void)tls_mem_thread_init(&r->tls_arena);
 			break;
 		}

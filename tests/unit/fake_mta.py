@@ -33,6 +33,8 @@ Modes:
            writes the TLS version and cipher to LOGDIR/<port>-<n>.tls
   tlsinject  like tls, but its 220 to STARTTLS comes with an injected
            "250 injected" line in the same send (response injection)
+  tlsdie   like tls, but closes (FIN, no close_notify) once body bytes
+           arrive after the 354, without a word
 
 With a tls mode, a throwaway CA and certificate are made at startup with
 the openssl command: LOGDIR/ca.pem signs LOGDIR/cert.pem (SAN DNS:mta.test,
@@ -61,7 +63,7 @@ EARLY = {
 }
 
 
-TLS_MODES = ("tls", "tlsinject")
+TLS_MODES = ("tls", "tlsinject", "tlsdie")
 TLS_CTX = None  # the server context of the tls modes (make_certs)
 
 
@@ -147,6 +149,10 @@ def serve(conn, mode, path):
                 while True:  # logs whatever still comes
                     buf = b""
                     recv()
+            if in_data and mode == "tlsdie":
+                while not buf:
+                    recv()
+                return  # close() in finally: a FIN, no close_notify (a crash)
             if in_data:
                 if mode == "slow":
                     time.sleep(1.0)  # the relay's writes must block

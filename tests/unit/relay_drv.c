@@ -44,6 +44,7 @@ static const char *mode_names[M_COUNT] = {
 	[M_AUTH] = "auth",
 	[M_TLS] = "tls",
 	[M_TLS_INJECT] = "tlsinject",
+	[M_TLS_DIE] = "tlsdie",
 };
 
 /* ---- The fake MTA ------------------------------------------------------------ */

@@ -38,6 +38,7 @@ enum {
 	M_AUTH,
 	M_TLS,        /* STARTTLS; certificate for mta.test / 127.0.0.1 from ca.pem */
 	M_TLS_INJECT, /* the same, with a line injected after its 220 to STARTTLS */
+	M_TLS_DIE,    /* the same, closes (FIN) once body bytes arrive */
 	M_COUNT
 };
 
