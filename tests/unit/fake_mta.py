@@ -33,6 +33,7 @@ Modes:
            writes the TLS version and cipher to LOGDIR/<port>-<n>.tls
   tlsinject  like tls, but its 220 to STARTTLS comes with an injected
            "250 injected" line in the same send (response injection)
+  tlsslow  like tls, but sleeps 1 s after each 354 (as slow)
   tlsdie   like tls, but closes (FIN, no close_notify) once body bytes
            arrive after the 354, without a word
 
@@ -63,7 +64,7 @@ EARLY = {
 }
 
 
-TLS_MODES = ("tls", "tlsinject", "tlsdie")
+TLS_MODES = ("tls", "tlsinject", "tlsdie", "tlsslow")
 TLS_CTX = None  # the server context of the tls modes (make_certs)
 
 
@@ -154,7 +155,7 @@ def serve(conn, mode, path):
                     recv()
                 return  # close() in finally: a FIN, no close_notify (a crash)
             if in_data:
-                if mode == "slow":
+                if mode in ("slow", "tlsslow"):
                     time.sleep(1.0)  # the relay's writes must block
                 # keep only a tail that may hold part of the final dot
                 while buf.find(b"\r\n.\r\n") < 0:

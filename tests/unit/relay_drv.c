@@ -45,6 +45,7 @@ static const char *mode_names[M_COUNT] = {
 	[M_TLS] = "tls",
 	[M_TLS_INJECT] = "tlsinject",
 	[M_TLS_DIE] = "tlsdie",
+	[M_TLS_SLOW] = "tlsslow",
 };
 
 /* ---- The fake MTA ------------------------------------------------------------ */

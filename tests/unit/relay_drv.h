@@ -39,6 +39,7 @@ enum {
 	M_TLS,        /* STARTTLS; certificate for mta.test / 127.0.0.1 from ca.pem */
 	M_TLS_INJECT, /* the same, with a line injected after its 220 to STARTTLS */
 	M_TLS_DIE,    /* the same, closes (FIN) once body bytes arrive */
+	M_TLS_SLOW,   /* the same, sleeps 1 s after each 354 */
 	M_COUNT
 };
 
