@@ -136,7 +136,10 @@ static int check_backend_tls(const struct cfg *c, char *err, size_t errlen)
 {
 	for (uint32_t i = 0; i < c->n_backends; i++) {
 		const struct cfg_backend *b = &c->backends[i];
-		struct tls_cctx_conf cc = { .verify = b->tls_verify, .ca = b->tls_ca };
+		struct tls_cctx_conf cc = { .verify = b->tls_verify == CFG_TLS_VERIFY_CA
+							  ? TLS_CLI_VERIFY_CA
+							  : TLS_CLI_VERIFY_NONE,
+					    .ca = b->tls_ca };
 		struct tls_cctx *ctx;
 		char why[200];
 		int rc;
