@@ -38,6 +38,7 @@ import os
 import re
 import signal
 import sys
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -131,6 +132,8 @@ def auth_options():
     """SMTP() keyword arguments for --auth (none without it)."""
     if not opt.auth:
         return {}
+    # aiosmtpd sets its deprecated login_data on success, with a warning
+    warnings.filterwarnings("ignore", "Session.login_data is deprecated")
     return dict(authenticator=authenticate, auth_require_tls=False)
 
 

@@ -12,7 +12,9 @@ CASE:
   ir        STARTTLS, EHLO, then "AUTH PLAIN <initial response>" whose
             line is --size octets with CRLF (a long authzid, then U and P:
             RFC 4616 §2), then MAIL FROM:<--from>, RCPT, DATA with FILE's
-            bytes, QUIT. Prints "LINE <sha256 of the AUTH line>".
+            bytes, QUIT. Prints "LINE <octets> <sha256 of the AUTH line>".
+            --pause S: the line's first half, S seconds, then the rest (the
+            session holds its work area meanwhile).
   cont      the same, but "AUTH PLAIN" alone, then the response as a SASL
             continuation line of --size octets with CRLF (RFC 4954 §4).
   over      STARTTLS, EHLO, an AUTH PLAIN line of --size octets (over
@@ -119,7 +121,12 @@ def case_ir(a):
     if not c.starttls():
         return
     line = b"AUTH PLAIN " + response(a, a.size, b"AUTH PLAIN ")
-    print("LINE %d %s" % (len(line) + 2, hashlib.sha256(line + b"\r\n").hexdigest()))
+    print("LINE %d %s" % (len(line) + 2, hashlib.sha256(line + b"\r\n").hexdigest()), flush=True)
+    if a.pause:
+        c.s.sendall(line[:len(line) // 2])
+        print("HALF", flush=True)
+        time.sleep(a.pause)
+        line = line[len(line) // 2:]
     if c.cmd(line) == "235":
         deliver(c, a)
     c.cmd("QUIT")
@@ -232,6 +239,7 @@ def main():
     ap.add_argument("--msg")
     ap.add_argument("--count", type=int, default=8)
     ap.add_argument("--hold", type=float, default=5)
+    ap.add_argument("--pause", type=float, default=0)
     a = ap.parse_args()
     {"ir": case_ir, "cont": case_cont, "over": case_over, "overcont": case_overcont,
      "early": case_early, "smtplib": case_smtplib, "stall": case_stall,

@@ -7,7 +7,9 @@
 # the backend's 535 through Bulwark; AUTH before STARTTLS gets 530; AUTH
 # PLAIN initial responses and SASL continuation lines of 8000 and 12288
 # octets (RFC 4954 §4) reach the backend intact (the recorder's raw
-# bytes); 12289 octets get 500 5.5.2 and the session goes on.
+# bytes); 12289 octets get 500 5.5.2 and the session goes on. One AUTH
+# work area (limits.auth_line_buffers = 1): a second session waits for it
+# while the first holds half a long line, then both authenticate.
 . "$(dirname "$0")/relay_lib.sh"
 
 AUTHC=$root/tests/integration/tls_auth.py
@@ -28,7 +30,11 @@ tls = {
 	cert = "%s/cert.pem";
 	key = "%s/key.pem";
 };""" % (sys.argv[3], sys.argv[3])
-open(sys.argv[2], "w").write(text.replace(old, new))
+text = text.replace(old, new)
+old = "limits = {\n"
+assert old in text, "lab.conf: no limits group"
+text = text.replace(old, old + "\tauth_line_buffers = 1;\n", 1)
+open(sys.argv[2], "w").write(text)
 PY
 out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$conf" --check-config 2>&1) &&
 	ok "--check-config: a submission listener with AUTH" || fail "--check-config" "$out"
@@ -116,6 +122,27 @@ for s in ir8000 cont8000 ir12288 cont12288; do
 	delivered "$s@example.org" "$want"
 done
 
+# --- one AUTH work area, two sessions: the second waits (its window
+# closes) while the first holds half of a 12000-octet line for 2 s
+ac ir --size 12000 --pause 2 --from slow@example.org --msg "$RELAY_TMP/msg.eml" >"$RELAY_TMP/slow" 2>&1 &
+RELAY_PIDS+=($!)
+for _ in $(seq 100); do grep -q '^HALF' "$RELAY_TMP/slow" && break; sleep 0.05; done
+t0=$(date +%s.%N)
+out=$(ac ir --size 8000 --from fast@example.org --msg "$RELAY_TMP/msg.eml" 2>&1 || true)
+t1=$(date +%s.%N)
+wait "${RELAY_PIDS[@]}" 2>/dev/null || true
+RELAY_PIDS=()
+expect "one AUTH work area: the second session authenticates and delivers" "$out" \
+	'^T: 235 2\.7\.0' '^T: 250 2\.0\.0 Ok: queued' '^T: 221 '
+expect "... and so does the first, after its pause" "$(cat "$RELAY_TMP/slow")" \
+	'^HALF' '^T: 235 2\.7\.0' '^T: 250 2\.0\.0 Ok: queued' '^T: 221 '
+awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 1.0) }' &&
+	ok "... the second waited for the area ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)" ||
+	fail "... the second session did not wait for the one AUTH area"
+sleep 0.5
+delivered slow@example.org "$want"
+delivered fast@example.org "$want"
+
 out=$(ac over --size 12289 2>&1 || true)
 expect "an AUTH line of 12289 octets: 500 5.5.2, the session goes on (NOOP, AUTH)" "$out" \
 	'^T: 500 5\.5\.2 ' '^T: 250 2\.0\.0 OK' '^T: 235 2\.7\.0' '^T: 221 '
@@ -130,6 +157,6 @@ n=$(cat "$BACKEND_SPOOL"/raw/*.bin | grep -ac 'QUFBQUFB' || true)
 st=$(stop_bulwark)
 [[ $st == 0 ]] && ok "bulwark exits 0" || fail "bulwark exit status: $st"
 line=$(grep -m1 'event=worker_auth_lines' "$BULWARK_LOG" || true)
-expect "worker_auth_lines: the AUTH listeners' work areas were lent" "$line" \
-	' area_bytes=12544 ' ' peak=[1-9]'
+expect "worker_auth_lines: one area, lent, waited for" "$line" \
+	' areas=1 ' ' area_bytes=12544 ' ' wait=[1-9]' ' peak=1( |$)'
 finish
