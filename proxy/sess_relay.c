@@ -60,7 +60,9 @@ static uint32_t relay_objs(size_t n, uint32_t line_max)
 
 	if (lines > SMTP_QUEUE_SLOTS + 2)
 		lines = SMTP_QUEUE_SLOTS + 2;
-	lines += n / RELAY_MSG_DATA + (line_max + RELAY_MSG_DATA - 1) / RELAY_MSG_DATA - 1;
+	lines += n / RELAY_MSG_DATA;
+	if (line_max > RELAY_MSG_DATA)
+		lines += (line_max + RELAY_MSG_DATA - 1) / RELAY_MSG_DATA - 1;
 	return (uint32_t)((2 * n + 8) / RELAY_MSG_DATA + 1 + lines + 1);
 }
 
