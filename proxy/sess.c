@@ -27,6 +27,8 @@
  *   would re-enter the endpoint) and re-offers its bytes: first come, first
  *   served, so no session starves. A session is in the FIFO at most once
  *   (lq), also after it died there, which bounds the FIFO by the sessions.
+ *   Listeners that offer AUTH have a pool (and FIFO, laq) of their own, of
+ *   areas for 12288-octet lines (below: struct lpool).
  * - The EHLO/HELO argument the core hands over (SMTP_ACT_HELO, pointing
  *   into the lent area) is copied into the worker's slab (sess_helo.h)
  *   before the area can go back; no room there aborts the flow

@@ -5,7 +5,9 @@
  *
  * One struct sess per accepted connection, from the worker's fixed array
  * (limits.sessions). The core's work areas (struct smtp_work with the
- * command line) come from a per-worker pool (limits.line_buffers) and are
+ * command line) come from a per-worker pool (limits.line_buffers; the
+ * sessions of listeners that offer AUTH, whose lines reach 12288 octets,
+ * from a second one of larger areas, limits.auth_line_buffers) and are
  * lent to the core only while it is busy (smtp_work_busy: a partial line,
  * replies queued or awaited from the backend, an open relayed transaction,
  * DATA); a session that needs one when none is free stops reading (its TCP
