@@ -92,6 +92,7 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 					    "drain_ms",
 					    "session_mem",
 					    "line_buffers",
+					    "auth_line_buffers",
 					    NULL };
 	static const char *const cookies[] = { "never", "auto", "always", NULL };
 	struct cfg_limits *l = &c->limits;
@@ -122,7 +123,8 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	    (rc = cfg_u32(x, g, "syncookie_rotate_s", 128, 86400, &l->syncookie_rotate_s)) ||
 	    (rc = cfg_u32(x, g, "drain_ms", 0, 3600000, &l->drain_ms)) ||
 	    (rc = cfg_u32(x, g, "session_mem", 262144, 64u << 20, &l->session_mem)) ||
-	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)))
+	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)) ||
+	    (rc = cfg_u32(x, g, "auth_line_buffers", 0, 1u << 20, &l->auth_line_buffers)))
 		return rc;
 	if (l->rto_min_ms > l->rto_initial_ms)
 		return cfg_fail(x,
@@ -342,6 +344,15 @@ uint32_t cfg_line_buffers(const struct cfg_limits *l)
 
 	if (l->line_buffers == 0 && n < 64)
 		n = 64;
+	return n < l->sessions ? n : l->sessions;
+}
+
+uint32_t cfg_auth_line_buffers(const struct cfg_limits *l)
+{
+	uint32_t n = l->auth_line_buffers ? l->auth_line_buffers : l->sessions / 64;
+
+	if (l->auth_line_buffers == 0 && n < 16)
+		n = 16;
 	return n < l->sessions ? n : l->sessions;
 }
 

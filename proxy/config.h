@@ -147,11 +147,18 @@ struct cfg_limits {
 	uint32_t drain_ms;           /* whole process */
 	uint32_t session_mem;        /* relay bytes buffered per session (issue 4) */
 	uint32_t line_buffers;       /* work areas (sess.h); 0: cfg_line_buffers() picks */
+	uint32_t auth_line_buffers;  /* AUTH listeners' work areas; 0: cfg_auth_line_buffers() */
 };
 
 /* Work areas per worker: limits.line_buffers, or when 0
  * max(64, sessions / 8); never more than sessions. */
 uint32_t cfg_line_buffers(const struct cfg_limits *l);
+
+/* Work areas per worker for the sessions of listeners that offer AUTH
+ * (12288-octet lines, RFC 4954 §4): limits.auth_line_buffers, or when 0
+ * max(16, sessions / 64); never more than sessions. The daemon makes none
+ * when no listener offers AUTH. */
+uint32_t cfg_auth_line_buffers(const struct cfg_limits *l);
 
 struct cfg_smtp {
 	char hostname[CFG_HOST_MAX];

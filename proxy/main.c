@@ -43,9 +43,11 @@
 #define MAIN_POLL_MS 10
 
 /* The only mutable file-level variables: what the signal handlers touch
- * (SIGTERM/SIGINT, and SIGHUP: reload the TLS certificates). */
+ * (SIGTERM/SIGINT, SIGHUP: reload the TLS certificates, SIGUSR1: log the
+ * workers' live gauges). */
 static volatile sig_atomic_t main_signals;
 static volatile sig_atomic_t main_hups;
+static volatile sig_atomic_t main_usr1;
 
 struct main_ctx {
 	struct cfg *cfg;
@@ -77,7 +79,8 @@ static void usage(FILE *f)
 		   "Kernel-bypass SMTP front proxy (DPDK). Runs in the foreground and logs\n"
 		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
 		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
-		   "exits 0; SIGHUP reloads the TLS certificates and keys.\n"
+		   "exits 0; SIGHUP reloads the TLS certificates and keys; SIGUSR1 logs each\n"
+		   "worker's TLS memory (event=worker_tls_mem).\n"
 		   "\n"
 		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
 		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
@@ -100,6 +103,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		main_hups++;
+	else if (sig == SIGUSR1)
+		main_usr1++;
 	else
 		main_signals++;
 }
@@ -576,13 +581,18 @@ static void drain(struct main_ctx *m)
 static void run(struct main_ctx *m)
 {
 	time_t rotated = time(NULL);
-	sig_atomic_t hups = main_hups;
+	sig_atomic_t hups = main_hups, usr1 = main_usr1;
 
 	while (main_signals == 0) {
 		sleep_ms(MAIN_POLL_MS);
 		if (main_hups != hups) {
 			hups = main_hups;
 			reload_tls(m);
+		}
+		if (main_usr1 != usr1) {
+			usr1 = main_usr1;
+			for (uint16_t i = 0; i < m->n_workers; i++)
+				worker_tls_mem_log(m->workers[i]);
 		}
 		if (time(NULL) - rotated >= (time_t)m->cfg->limits.syncookie_rotate_s) {
 			uint64_t key[2];
@@ -670,6 +680,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	random_key(key);
 	net_cookie_init(&m.secret, key);

@@ -27,6 +27,8 @@
  *   would re-enter the endpoint) and re-offers its bytes: first come, first
  *   served, so no session starves. A session is in the FIFO at most once
  *   (lq), also after it died there, which bounds the FIFO by the sessions.
+ *   Listeners that offer AUTH have a pool (and FIFO, laq) of their own, of
+ *   areas for 12288-octet lines (below: struct lpool).
  * - The EHLO/HELO argument the core hands over (SMTP_ACT_HELO, pointing
  *   into the lent area) is copied into the worker's slab (sess_helo.h)
  *   before the area can go back; no room there aborts the flow
@@ -65,8 +67,8 @@ uint32_t sess_ovf_count(uint32_t n_sess)
 {
 	uint32_t n = n_sess / 32;
 
-	/* struct sess.ovf has 19 bits (index + 1) */
-	return n < 64 ? 64 : n < (1u << 19) - 1 ? n : (1u << 19) - 1;
+	/* struct sess.ovf has 18 bits (index + 1) */
+	return n < 64 ? 64 : n < (1u << 18) - 1 ? n : (1u << 18) - 1;
 }
 
 void sess_pool_init(struct worker *w)
@@ -84,6 +86,12 @@ void sess_pool_init(struct worker *w)
 		w->lbuf_free[w->lbuf_nfree++] = i;
 	NET_POISON(w->lbuf, (size_t)w->n_lbuf * SESS_WORK_SIZE);
 	w->lq_head = w->lq_n = 0;
+	w->abuf_nfree = 0;
+	for (uint32_t i = w->n_abuf; i-- > 0;)
+		w->abuf_free[w->abuf_nfree++] = i;
+	if (w->abuf != NULL)
+		NET_POISON(w->abuf, (size_t)w->n_abuf * SESS_AUTH_WORK_SIZE);
+	w->laq_head = w->laq_n = 0;
 	w->ovf_nfree = 0;
 	for (uint32_t i = w->n_ovf; i-- > 0;)
 		w->ovf_free[w->ovf_nfree++] = i;
@@ -98,50 +106,110 @@ void sess_pool_fini(struct worker *w)
 	for (uint32_t i = 0; i < w->n_sess; i++)
 		NET_UNPOISON(&w->sess[i].s, sizeof(w->sess[i].s));
 	NET_UNPOISON(w->lbuf, (size_t)w->n_lbuf * SESS_WORK_SIZE);
+	if (w->abuf != NULL)
+		NET_UNPOISON(w->abuf, (size_t)w->n_abuf * SESS_AUTH_WORK_SIZE);
 	NET_UNPOISON(w->ovf, (size_t)w->n_ovf * SESS_OVF_STRIDE);
 	sess_helo_fini(&w->helo);
 }
 
-static uint8_t *line_buf(struct worker *w, uint32_t line)
+/*
+ * Two pools of work areas: SESS_WORK_SIZE for most listeners, and
+ * SESS_AUTH_WORK_SIZE for the sessions of listeners that offer AUTH
+ * (smtp_start got that size, so their largest line limit is 12288 and the
+ * core takes no smaller area). Each pool has its own FIFO of waiting
+ * sessions and its own "has an entry" bit in struct sess (lq, laq), so a
+ * slot reused by a session of the other kind never waits behind a stale
+ * entry. A view of either pool:
+ */
+struct lpool {
+	uint8_t *buf;
+	size_t size;
+	uint32_t *free, *nfree, *used, *q, *q_head, *q_n;
+	uint64_t *peak, *waits;
+};
+
+/* 1 when se's session takes its work areas from the AUTH pool. */
+static int line_auth(const struct sess *se)
 {
-	return w->lbuf + (size_t)(line - 1) * SESS_WORK_SIZE;
+	return se->s.line_max > SESS_LINE_CAP;
+}
+
+static struct lpool lpool_of(struct worker *w, int auth)
+{
+	if (auth)
+		return (struct lpool){ .buf = w->abuf,
+				       .size = SESS_AUTH_WORK_SIZE,
+				       .free = w->abuf_free,
+				       .nfree = &w->abuf_nfree,
+				       .used = &w->abuf_used,
+				       .q = w->laq,
+				       .q_head = &w->laq_head,
+				       .q_n = &w->laq_n,
+				       .peak = &w->st.auth_line_peak,
+				       .waits = &w->st.auth_line_wait };
+	return (struct lpool){ .buf = w->lbuf,
+			       .size = SESS_WORK_SIZE,
+			       .free = w->lbuf_free,
+			       .nfree = &w->lbuf_nfree,
+			       .used = &w->lbuf_used,
+			       .q = w->lq,
+			       .q_head = &w->lq_head,
+			       .q_n = &w->lq_n,
+			       .peak = &w->st.line_peak,
+			       .waits = &w->st.line_wait };
+}
+
+static uint8_t *line_buf(const struct lpool *lp, uint32_t line)
+{
+	return lp->buf + (size_t)(line - 1) * lp->size;
 }
 
 /* Lends a work area to se's core if it has none and one is free. */
 static void line_get(struct worker *w, struct sess *se)
 {
-	if (se->line != 0 || w->lbuf_nfree == 0)
+	struct lpool lp = lpool_of(w, line_auth(se));
+
+	if (se->line != 0 || *lp.nfree == 0)
 		return;
-	se->line = w->lbuf_free[--w->lbuf_nfree] + 1;
-	NET_UNPOISON(line_buf(w, se->line), SESS_WORK_SIZE);
-	smtp_work_lend(&se->s, line_buf(w, se->line), SESS_WORK_SIZE);
-	if (++w->lbuf_used > w->st.line_peak)
-		w->st.line_peak = w->lbuf_used;
+	se->line = lp.free[--*lp.nfree] + 1;
+	NET_UNPOISON(line_buf(&lp, se->line), lp.size);
+	smtp_work_lend(&se->s, line_buf(&lp, se->line), lp.size);
+	if (++*lp.used > *lp.peak)
+		*lp.peak = *lp.used;
 }
 
 /* Takes se's work area back (force: the session ends, busy or not). */
 static void line_put(struct worker *w, struct sess *se, int force)
 {
+	struct lpool lp;
+
 	if (se->line == 0 || (!force && smtp_work_busy(&se->s)))
 		return;
+	lp = lpool_of(w, line_auth(se));
 	smtp_work_lend(&se->s, NULL, 0);
-	NET_POISON(line_buf(w, se->line), SESS_WORK_SIZE);
-	w->lbuf_free[w->lbuf_nfree++] = se->line - 1;
-	w->lbuf_used--;
+	NET_POISON(line_buf(&lp, se->line), lp.size);
+	lp.free[(*lp.nfree)++] = se->line - 1;
+	--*lp.used;
 	se->line = 0;
 }
 
-/* The core needs a work area and none is free: se waits in the FIFO. */
+/* The core needs a work area and none is free: se waits in its pool's
+ * FIFO. */
 static void line_wait(struct worker *w, struct sess *se)
 {
+	int auth = line_auth(se);
+	struct lpool lp = lpool_of(w, auth);
 	uint32_t idx = (uint32_t)(se - w->sess);
 
 	se->flags |= SESS_F_LWAIT;
-	w->st.line_wait++;
-	if (se->lq)
+	++*lp.waits;
+	if (auth ? se->laq : se->lq)
 		return; /* an entry of an earlier occupant of the slot serves */
-	se->lq = 1;
-	w->lq[(w->lq_head + w->lq_n++) % w->n_sess] = idx;
+	if (auth)
+		se->laq = 1;
+	else
+		se->lq = 1;
+	lp.q[(*lp.q_head + (*lp.q_n)++) % w->n_sess] = idx;
 }
 
 /* The head of a parking buffer: where its parked bytes are. */
@@ -437,9 +505,9 @@ size_t sess_feed(struct worker *w, struct sess *se, const uint8_t *p, size_t n, 
 
 		se->flags &= (uint8_t) ~(SESS_F_MORE | SESS_F_PAUSE);
 		if (offer != 0 && (offer = sess_relay_admit(w, se, offer)) == 0)
-			return used;            /* the relay link resumes it */
-		if (offer != 0 && w->lq_n == 0) /* else the FIFO comes first */
-			line_get(w, se);
+			return used; /* the relay link resumes it */
+		if (offer != 0 && *lpool_of(w, line_auth(se)).q_n == 0)
+			line_get(w, se); /* else the FIFO comes first */
 		w->out.tls_busy = (uint8_t)sess_tls_busy(w);
 		k = smtp_input(&se->s, p + used, offer, now, &w->out);
 		need = w->out.actions & SMTP_ACT_NEED_WORK;
@@ -516,7 +584,7 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 		return 0;
 	}
 	smtp_out_reset(&w->out);
-	smtp_start(&se->s, &w->sh->smtp[li], NULL, SESS_LINE_CAP, now, &w->out);
+	smtp_start(&se->s, &w->sh->smtp[li], NULL, sess_work_cap(&w->sh->smtp[li]), now, &w->out);
 	if (w->draining) {
 		/* DESIGN §3: during the drain a new client completes its
 		 * handshake and reads 421 4.3.2 instead of the greeting. */
@@ -638,17 +706,28 @@ void sess_timers(struct worker *w, uint64_t now)
 	wheel_expire(&w->wheel, now, sess_fire, w);
 }
 
-void sess_lines_wake(struct worker *w, uint64_t now)
+size_t sess_work_cap(const struct smtp_cfg *cfg)
 {
-	while (w->lq_n != 0 && w->lbuf_nfree != 0) {
-		struct sess *se = &w->sess[w->lq[w->lq_head]];
+	return (cfg->caps & SMTP_CAP_AUTH) ? SESS_AUTH_WORK_SIZE : SESS_WORK_SIZE;
+}
+
+/* sess_lines_wake for one pool. */
+static void lines_wake(struct worker *w, int auth, uint64_t now)
+{
+	struct lpool lp = lpool_of(w, auth);
+
+	while (*lp.q_n != 0 && *lp.nfree != 0) {
+		struct sess *se = &w->sess[lp.q[*lp.q_head]];
 		struct tcp_conn *c = se->c;
 
-		w->lq_head = (w->lq_head + 1) % w->n_sess;
-		w->lq_n--;
-		se->lq = 0;
-		if (!se->used || !(se->flags & SESS_F_LWAIT))
-			continue; /* it ended while waiting */
+		*lp.q_head = (*lp.q_head + 1) % w->n_sess;
+		--*lp.q_n;
+		if (auth)
+			se->laq = 0;
+		else
+			se->lq = 0;
+		if (!se->used || !(se->flags & SESS_F_LWAIT) || line_auth(se) != auth)
+			continue; /* it ended while waiting (another waits elsewhere) */
 		se->flags &= (uint8_t)~SESS_F_LWAIT;
 		line_get(w, se);
 		if (sess_tls_of(w, se) != NULL &&
@@ -660,6 +739,14 @@ void sess_lines_wake(struct worker *w, uint64_t now)
 		line_put(w, se, 0); /* in case nothing was offered after all */
 		sess_fin_done(w, se, now);
 	}
+}
+
+void sess_lines_wake(struct worker *w, uint64_t now)
+{
+	if (w->lq_n != 0)
+		lines_wake(w, 0, now);
+	if (w->laq_n != 0)
+		lines_wake(w, 1, now);
 }
 
 void sess_drain_all(struct worker *w, uint64_t now)

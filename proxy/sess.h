@@ -5,7 +5,9 @@
  *
  * One struct sess per accepted connection, from the worker's fixed array
  * (limits.sessions). The core's work areas (struct smtp_work with the
- * command line) come from a per-worker pool (limits.line_buffers) and are
+ * command line) come from a per-worker pool (limits.line_buffers; the
+ * sessions of listeners that offer AUTH, whose lines reach 12288 octets,
+ * from a second one of larger areas, limits.auth_line_buffers) and are
  * lent to the core only while it is busy (smtp_work_busy: a partial line,
  * replies queued or awaited from the backend, an open relayed transaction,
  * DATA); a session that needs one when none is free stops reading (its TCP
@@ -34,16 +36,20 @@
 struct worker;
 struct wport;
 
-/* The command line a work area holds (no AUTH until TLS, issue 5), the
- * work area itself (the core's struct smtp_work and that line), a parking
- * buffer's payload (one core call plus a tick's 421) and its stride (its
- * offset and length words first). */
-#define SESS_LINE_CAP    SCAN_LINE_MAX_PARAMS
-#define SESS_WORK_SIZE   ((SMTP_WORK_SIZE(SESS_LINE_CAP - 2) + 63) & ~(size_t)63)
-#define SESS_OVF_SIZE    (2 * SMTP_OUT_MIN)
-#define SESS_OVF_STRIDE  (SESS_OVF_SIZE + 64)
-#define SESS_TICK_MS     8u    /* resolution of the session wheel */
-#define SESS_WHEEL_SLOTS 4096u /* x 8 ms = one rotation in 32.8 s */
+/* The command line a work area holds, the work area itself (the core's
+ * struct smtp_work and that line), the same for listeners that offer AUTH
+ * (RFC 4954 §4: 12288-octet AUTH and SASL lines; their sessions take their
+ * areas from a second pool, limits.auth_line_buffers), a parking buffer's
+ * payload (one core call plus a tick's 421) and its stride (its offset and
+ * length words first). */
+#define SESS_LINE_CAP       SCAN_LINE_MAX_PARAMS
+#define SESS_WORK_SIZE      ((SMTP_WORK_SIZE(SESS_LINE_CAP - 2) + 63) & ~(size_t)63)
+#define SESS_AUTH_LINE_CAP  SCAN_LINE_MAX_AUTH
+#define SESS_AUTH_WORK_SIZE ((SMTP_WORK_SIZE(SESS_AUTH_LINE_CAP - 2) + 63) & ~(size_t)63)
+#define SESS_OVF_SIZE       (2 * SMTP_OUT_MIN)
+#define SESS_OVF_STRIDE     (SESS_OVF_SIZE + 64)
+#define SESS_TICK_MS        8u    /* resolution of the session wheel */
+#define SESS_WHEEL_SLOTS    4096u /* x 8 ms = one rotation in 32.8 s */
 
 /*
  * What an idle session costs: keep it small. It is budgeted at SESS_BYTES
@@ -57,15 +63,16 @@ struct sess {
 	struct smtp_sess s;
 	struct tcp_conn *c;
 	struct wheel_timer tm;
-	uint32_t ovf : 19;  /* parked reply buffer index + 1, 0: none */
+	uint32_t ovf : 18;  /* parked reply buffer index + 1, 0: none */
 	uint32_t port : 3;  /* its flow's port: w->port[port] (sess_wport) */
 	uint32_t flags : 7; /* SESS_F_* in sess_int.h */
 	uint32_t used : 1;
-	uint32_t lq : 1; /* the slot has an entry in the work-area FIFO */
-	uint32_t rq : 1; /* the slot has an entry in the relay-object FIFO */
-	uint32_t line;   /* lent work area index + 1, 0: none */
-	uint32_t helo;   /* the EHLO/HELO argument in w->helo (sess_helo.h), 0: none */
-	uint32_t rl;     /* relay link index + 1 (sess_relay.c), 0: none */
+	uint32_t lq : 1;  /* the slot has an entry in the work-area FIFO */
+	uint32_t laq : 1; /* ... in the AUTH listeners' work-area FIFO */
+	uint32_t rq : 1;  /* the slot has an entry in the relay-object FIFO */
+	uint32_t line;    /* lent work area index + 1, 0: none */
+	uint32_t helo;    /* the EHLO/HELO argument in w->helo (sess_helo.h), 0: none */
+	uint32_t rl;      /* relay link index + 1 (sess_relay.c), 0: none */
 };
 
 /* The port (and TCP endpoint: ->net) of se's flow. */
@@ -74,6 +81,10 @@ struct wport *sess_wport(struct worker *w, const struct sess *se);
 /* The client's EHLO/HELO argument se keeps (to replay it to a backend when
  * SMTP_ACT_RELAY comes), and its length; NULL with *n = 0 when it has none. */
 const uint8_t *sess_helo_arg(const struct worker *w, const struct sess *se, size_t *n);
+
+/* The work area size (smtp_start's work_cap) for sessions of cfg's
+ * listener: SESS_AUTH_WORK_SIZE where it offers AUTH, else SESS_WORK_SIZE. */
+size_t sess_work_cap(const struct smtp_cfg *cfg);
 
 /* Parking buffers for a worker of n sessions. */
 uint32_t sess_ovf_count(uint32_t n_sess);

@@ -14,7 +14,14 @@
  *   object per command line (one line per object, relay_msg.h): at most
  *   n / 6 + 2 lines ("DATA\r\n" is the shortest forwarded line; one may
  *   have begun in an earlier call, one RSET may be the core's own), and
- *   never more than the core's reply queue holds: relay_objs().
+ *   never more than the core's reply queue holds: relay_objs(). A line
+ *   longer than an object goes in several (the relay joins them: its
+ *   reply slot is taken once, relay_io.c): AUTH and SASL lines on AUTH
+ *   listeners, up to 12288 octets (RFC 4954 §4). Lines of this call pay
+ *   for their extra objects out of the n / 6 term and the n / RELAY_MSG_DATA
+ *   one (a line of L octets adds L / RELAY_MSG_DATA objects); the line
+ *   begun in an earlier call may need them all at once: the session's
+ *   largest line in objects, less the one counted.
  * - A session that is not admitted stops reading (its TCP window closes):
  *   for want of credit it resumes when its in-flight bytes have fallen to
  *   half the cap; for want of objects it waits in a FIFO, first come first
@@ -45,30 +52,34 @@
 #define RL_FEED_MAX 8192u
 
 /* Objects one call may fill for n client bytes (see the top): body
- * objects, command lines, one OPEN. */
-static uint32_t relay_objs(size_t n)
+ * objects, command lines (those longer than an object in several), one
+ * OPEN. line_max: the session's largest line limit. */
+static uint32_t relay_objs(size_t n, uint32_t line_max)
 {
 	size_t lines = n / 6 + 2;
 
 	if (lines > SMTP_QUEUE_SLOTS + 2)
 		lines = SMTP_QUEUE_SLOTS + 2;
+	lines += n / RELAY_MSG_DATA;
+	if (line_max > RELAY_MSG_DATA)
+		lines += (line_max + RELAY_MSG_DATA - 1) / RELAY_MSG_DATA - 1;
 	return (uint32_t)((2 * n + 8) / RELAY_MSG_DATA + 1 + lines + 1);
 }
 
 /* The most client bytes, up to n, whose worst case fits in objs objects
  * (0: none). relay_objs() grows with n: a binary search. */
-static size_t relay_fit(uint32_t objs, size_t n)
+static size_t relay_fit(uint32_t objs, size_t n, uint32_t lm)
 {
 	size_t lo = 0, hi = n;
 
-	if (relay_objs(n) <= objs)
+	if (relay_objs(n, lm) <= objs)
 		return n;
-	if (relay_objs(0) > objs)
+	if (relay_objs(0, lm) > objs)
 		return 0;
 	while (lo < hi) {
 		size_t mid = (lo + hi + 1) / 2;
 
-		if (relay_objs(mid) <= objs)
+		if (relay_objs(mid, lm) <= objs)
 			lo = mid;
 		else
 			hi = mid - 1;
@@ -284,7 +295,7 @@ static int fwd_copy(struct worker *w, struct sess *se, const struct smtp_out *o,
 				msg_init(m, w, sid, rl, kind);
 			}
 			if (k > RELAY_MSG_DATA - m->len)
-				k = RELAY_MSG_DATA - m->len; /* never a line (SESS_LINE_CAP) */
+				k = RELAY_MSG_DATA - m->len; /* the rest in the next object */
 			memcpy(m->data + m->len, p, k);
 			m->len = (uint16_t)(m->len + k);
 			p += k;
@@ -368,12 +379,13 @@ size_t sess_relay_admit(struct worker *w, struct sess *se, size_t n)
 	if (n > RL_FEED_MAX)
 		n = RL_FEED_MAX;
 	/* held + relay_objs(n) <= the cap in objects (limits.session_mem is at
-	 * least 256 KiB = 64 objects, above relay_objs(RL_FEED_MAX): a session
-	 * with nothing in flight is always admitted) */
+	 * least 256 KiB = 64 objects, above relay_objs(RL_FEED_MAX,
+	 * SESS_AUTH_LINE_CAP) = 45: a session with nothing in flight is always
+	 * admitted) */
 	rl = rl_of(w, se);
 	max = w->sh->cfg->limits.session_mem / RELAY_MSG_SIZE;
 	held = rl != NULL ? rl->inflight : 0;
-	fit = relay_fit(held < max ? max - held : 0, n);
+	fit = relay_fit(held < max ? max - held : 0, n, se->s.line_max);
 	if (fit == 0 && held != 0) {
 		se->flags |= SESS_F_CWAIT;
 		w->st.relay_credit_wait++;
@@ -383,7 +395,7 @@ size_t sess_relay_admit(struct worker *w, struct sess *se, size_t n)
 		n = fit ? fit : 1;
 	/* waiters first, unless se is the one being woken */
 	if ((w->rq_n != 0 && w->rq_waking != (uint32_t)(se - w->sess) + 1) ||
-	    !stash_fill(w, relay_objs(n))) {
+	    !stash_fill(w, relay_objs(n, se->s.line_max))) {
 		rwait_objs(w, se);
 		return 0;
 	}
@@ -539,7 +551,7 @@ static void wake_waiters(struct worker *w, uint64_t now)
 		struct sess *se = &w->sess[sid];
 		int waits = se->used && (se->flags & SESS_F_RWAIT);
 
-		if (waits && !stash_fill(w, relay_objs(RL_FEED_MAX)))
+		if (waits && !stash_fill(w, relay_objs(RL_FEED_MAX, se->s.line_max)))
 			return; /* the head still waits: first come, first served */
 		w->rq_head = (w->rq_head + 1) % w->n_sess;
 		w->rq_n--;

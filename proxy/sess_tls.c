@@ -75,6 +75,8 @@ int sess_tls_start(struct worker *w, struct sess *se, uint8_t li, int implicit, 
 		w->st.tls_nomem++;
 		return -1;
 	}
+	/* a gauge the main lcore reads (worker_tls_mem_log) */
+	__atomic_store_n(&w->st.tls_live, w->st.tls_live + 1, __ATOMIC_RELAXED);
 	t->li = li;
 	t->hs = 1;
 	t->implicit = (uint8_t)implicit;
@@ -195,7 +197,8 @@ static int tls_opened(struct worker *w, struct sess *se, struct sess_tls *t, uin
 	wheel_cancel(&w->wheel, &se->tm);
 	smtp_out_reset(&w->out);
 	if (t->implicit)
-		smtp_start(&se->s, &w->sh->smtp[t->li], NULL, SESS_LINE_CAP, now, &w->out);
+		smtp_start(&se->s, &w->sh->smtp[t->li], NULL, sess_work_cap(&w->sh->smtp[t->li]),
+			   now, &w->out);
 	else
 		smtp_tls_started(&se->s, now, &w->out);
 	if (w->draining) {
@@ -247,6 +250,8 @@ void sess_tls_put(struct worker *w, struct sess *se)
 	if (w->tls == NULL)
 		return;
 	t = &w->tls[se - w->sess];
+	if (t->c != NULL)
+		__atomic_store_n(&w->st.tls_live, w->st.tls_live - 1, __ATOMIC_RELAXED);
 	tls_conn_free(t->c);
 	t->c = NULL;
 	t->hs = 0;

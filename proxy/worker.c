@@ -139,8 +139,8 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 {
 	const struct cfg *cfg = sh->cfg;
 	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, sz_rl,
-	    sz_tls, off;
-	int any_tls = 0;
+	    sz_tls, sz_alines, sz_afree, sz_laq, off;
+	int any_tls = 0, any_auth = 0;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -164,14 +164,23 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_helo = RTE_ALIGN_CEIL(sess_helo_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
 	sz_wheel = RTE_ALIGN_CEIL(wheel_mem_size(SESS_WHEEL_SLOTS), RTE_CACHE_LINE_SIZE);
 	sz_rl = RTE_ALIGN_CEIL(sess_relay_mem(w->n_sess), RTE_CACHE_LINE_SIZE);
-	for (uint32_t i = 0; i < cfg->n_listeners; i++)
+	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
 		any_tls |= sh->tls[i] != NULL;
+		any_auth |= (sh->smtp[i].caps & SMTP_CAP_AUTH) != 0;
+	}
 	sz_tls =
 	    any_tls ? RTE_ALIGN_CEIL(sizeof(struct sess_tls) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
-	mem = rte_zmalloc_socket("bulwark_sess",
-				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff +
-				     sz_helo + sz_rl + sz_tls + sz_wheel,
-				 RTE_CACHE_LINE_SIZE, w->socket);
+	/* AUTH listeners' work areas (sess.c): only where some listener
+	 * offers AUTH, so other configurations pay nothing for them */
+	w->n_abuf = any_auth ? cfg_auth_line_buffers(&cfg->limits) : 0;
+	sz_alines = RTE_ALIGN_CEIL((size_t)SESS_AUTH_WORK_SIZE * w->n_abuf, RTE_CACHE_LINE_SIZE);
+	sz_afree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_abuf, RTE_CACHE_LINE_SIZE);
+	sz_laq = any_auth ? RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
+	mem =
+	    rte_zmalloc_socket("bulwark_sess",
+			       sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff + sz_helo +
+				   sz_rl + sz_tls + sz_alines + sz_afree + sz_laq + sz_wheel,
+			       RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
 			 "worker %u: no memory for %u sessions (limits.sessions; "
@@ -192,6 +201,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->rpairs = w->n_relays ? &sh->relay_pairs[(size_t)id * w->n_relays] : NULL;
 	sess_relay_init(w, mem + off), off += sz_rl;
 	w->tls = any_tls ? (struct sess_tls *)(void *)(mem + off) : NULL, off += sz_tls;
+	w->abuf = any_auth ? mem + off : NULL, off += sz_alines;
+	w->abuf_free = any_auth ? (uint32_t *)(void *)(mem + off) : NULL, off += sz_afree;
+	w->laq = any_auth ? (uint32_t *)(void *)(mem + off) : NULL, off += sz_laq;
 	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) !=
 	    0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
@@ -260,6 +272,23 @@ void worker_destroy(struct worker *w)
 
 /* ---- the loop -------------------------------------------------------------- */
 
+/* How often the worker measures its TLS arena (a tcache flush and a stats
+ * epoch: cheap, but not per loop). */
+#define WORKER_TLS_SAMPLE_MS 1000u
+
+/* Measures the TLS arena and the TLS sessions at the same moment (the
+ * arena is this thread's: tls_mem_arena_bytes must run here). The main
+ * lcore reads the gauges while the worker runs: relaxed atomic stores. */
+static void worker_tls_sample(struct worker *w)
+{
+	size_t bytes = 0;
+
+	if (w->st.tls_mem_ok && tls_mem_arena_bytes(&w->tls_arena, &bytes) != 0)
+		bytes = 0;
+	__atomic_store_n(&w->st.tls_mem_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->st.tls_mem_sessions, w->st.tls_live, __ATOMIC_RELAXED);
+}
+
 /* Draining and nothing left: no session and no flow in any endpoint. */
 static int worker_quiet(const struct worker *w)
 {
@@ -277,12 +306,13 @@ int worker_main(void *arg)
 	const struct cfg_workers *wc = &w->sh->cfg->workers;
 	uint16_t burst = wc->burst;
 	uint32_t empty = 0;
+	uint64_t tls_sampled = 0;
 	struct rte_mbuf *pkts[512];
 
 	/* OpenSSL's allocations on this lcore from its own jemalloc arena
 	 * (-ENOTSUP under ASan: libc's allocator then) */
-	if (w->tls != NULL)
-		(void)tls_mem_thread_init(&w->tls_arena);
+	if (w->tls != NULL && tls_mem_thread_init(&w->tls_arena) == 0)
+		w->st.tls_mem_ok = 1;
 
 	while (!__atomic_load_n(&w->ctl_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = worker_now_ms();
@@ -313,6 +343,10 @@ int worker_main(void *arg)
 				tx_flush(wp);
 		}
 		w->st.rx_pkts += got;
+		if (w->tls != NULL && now - tls_sampled >= WORKER_TLS_SAMPLE_MS) {
+			worker_tls_sample(w);
+			tls_sampled = now;
+		}
 		__atomic_store_n(&w->pub_live, w->live, __ATOMIC_RELAXED);
 		if (w->draining)
 			__atomic_store_n(&w->pub_quiet, (uint8_t)worker_quiet(w), __ATOMIC_RELEASE);
@@ -323,6 +357,8 @@ int worker_main(void *arg)
 			w->st.sleeps++;
 		}
 	}
+	if (w->tls != NULL)
+		worker_tls_sample(w); /* the exit line's figures */
 	return 0;
 }
 
@@ -331,6 +367,23 @@ int worker_main(void *arg)
 static const char *const close_names[SMTP_CLOSE_COUNT] = {
 	"none", "quit", "nonsmtp", "pregreet", "errors", "timeout", "backend", "shutdown", "msgs",
 };
+
+void worker_tls_mem_log(const struct worker *w)
+{
+	uint64_t live = __atomic_load_n(&w->st.tls_live, __ATOMIC_RELAXED);
+	uint64_t n = __atomic_load_n(&w->st.tls_mem_sessions, __ATOMIC_RELAXED);
+	uint64_t b = __atomic_load_n(&w->st.tls_mem_bytes, __ATOMIC_RELAXED);
+
+	if (w->tls == NULL)
+		return;
+	/* per_session: the arena's bytes over the sessions alive at the same
+	 * sample (arena= no: not measured, under ASan) */
+	log_kv(LOG_LVL_INFO,
+	       "event=worker_tls_mem worker=%u tls_sessions=%lu sampled_sessions=%lu "
+	       "arena_bytes=%lu bytes_per_session=%lu arena=%s",
+	       w->id, (unsigned long)live, (unsigned long)n, (unsigned long)b,
+	       (unsigned long)(n != 0 ? b / n : 0), w->st.tls_mem_ok ? "yes" : "no");
+}
 
 void worker_stats_log(const struct worker *w)
 {
@@ -390,7 +443,14 @@ void worker_stats_log(const struct worker *w)
 		       (unsigned long)t->handshaking, (unsigned long)s->tls_busy,
 		       (unsigned long)s->tls_nomem, (unsigned long)s->tls_timeout,
 		       (unsigned long)s->tls_overflow, fb);
+		worker_tls_mem_log(w);
 	}
+	if (w->abuf != NULL)
+		log_kv(
+		    LOG_LVL_INFO,
+		    "event=worker_auth_lines worker=%u areas=%u area_bytes=%zu wait=%lu peak=%lu",
+		    w->id, w->n_abuf, (size_t)SESS_AUTH_WORK_SIZE, (unsigned long)s->auth_line_wait,
+		    (unsigned long)s->auth_line_peak);
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		const struct net_stats *ns = net_stats(w->port[i].net);
 

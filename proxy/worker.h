@@ -93,7 +93,18 @@ struct worker_stats {
 	uint64_t drained;           /* smtp_drain calls */
 	uint64_t line_wait;         /* no free work area: the session waited */
 	uint64_t line_peak;         /* most work areas lent at once */
-	uint64_t helo_lost;         /* no room for an EHLO/HELO argument: aborted */
+	uint64_t auth_line_wait;    /* the same for the AUTH listeners' work areas */
+	uint64_t auth_line_peak;
+	/* gauges, sampled together about once a second (worker_tls_sample):
+	 * TLS sessions alive (handshaking or open) and the bytes OpenSSL has
+	 * allocated from this worker's jemalloc arena (0 under ASan, where
+	 * OpenSSL stays on libc: tls_mem_ok 0); bytes per TLS session is
+	 * tls_mem_bytes / tls_mem_sessions */
+	uint64_t tls_live;         /* now */
+	uint64_t tls_mem_sessions; /* tls_live at the sample */
+	uint64_t tls_mem_bytes;    /* the arena's allocated bytes at the sample */
+	uint64_t tls_mem_ok;       /* 1: the arena is measured (jemalloc) */
+	uint64_t helo_lost;        /* no room for an EHLO/HELO argument: aborted */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps; /* idle back-off sleeps */
 	uint64_t peak;   /* most sessions at once */
@@ -134,6 +145,14 @@ struct worker {
 	uint32_t lbuf_nfree, n_lbuf, lbuf_used;
 	uint32_t *lq;
 	uint32_t lq_head, lq_n;
+	/* the same for the sessions of listeners that offer AUTH
+	 * (SESS_AUTH_WORK_SIZE, limits.auth_line_buffers); none (NULL, 0)
+	 * when no listener offers AUTH */
+	uint8_t *abuf;
+	uint32_t *abuf_free;
+	uint32_t abuf_nfree, n_abuf, abuf_used;
+	uint32_t *laq;
+	uint32_t laq_head, laq_n;
 	/* parked replies: a few buffers shared by the sessions */
 	uint8_t *ovf;
 	uint32_t *ovf_free;
@@ -194,6 +213,10 @@ void worker_destroy(struct worker *w);
 
 /* Logs the worker's counters as one key=value line. */
 void worker_stats_log(const struct worker *w);
+
+/* Logs the worker's TLS memory gauges (event=worker_tls_mem); any thread,
+ * while the worker runs (the main lcore on SIGUSR1). */
+void worker_tls_mem_log(const struct worker *w);
 
 /* Milliseconds on the TSC-based monotonic clock. */
 uint64_t worker_now_ms(void);

@@ -47,8 +47,10 @@ enum relay_kind {
 	RELAY_M_OPEN = 1,
 	/* object; data: exactly one command line, CRLF included (MAIL, RCPT,
 	 * RSET, DATA, NOOP, AUTH ..., or a SASL continuation line when
-	 * flags has RELAY_F_SASL); lines are at most RELAY_MSG_DATA bytes
-	 * (SESS_LINE_CAP until AUTH's 12288-byte lines arrive with TLS).
+	 * flags has RELAY_F_SASL). A line longer than RELAY_MSG_DATA (AUTH
+	 * and SASL lines, up to 12288 octets on AUTH listeners, RFC 4954
+	 * §4) continues in the next CMD objects of the session: an object
+	 * that does not end with LF is continued by the next one.
 	 * The core guarantees no bare CR or LF inside. The relay may refuse it itself when the
 	 * backend lacks a capability the line uses (it then queues a reply
 	 * of its own in command order, see relay.h) and serialises command

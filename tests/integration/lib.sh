@@ -91,6 +91,17 @@ lab_down() {
 	exit "$rc"
 }
 
+# lab_busy: exits (failing) when a lab named LAB_NAME is up already: it
+# belongs to another run of the same test, which the EXIT trap must not
+# take down (LAB_NAME is cleared first).
+lab_busy() {
+	if "$root/tools/lab" status --name "$LAB_NAME" >/dev/null 2>&1; then
+		echo "FAIL lab $LAB_NAME is up already (another run of this test?): left alone"
+		LAB_NAME=
+		exit 1
+	fi
+}
+
 lab_up() {
 	local out args=()
 	LAB_NAME=$1${variant:+_${variant:0:2}}
@@ -106,6 +117,7 @@ lab_up() {
 	xdp) args+=(--port af_xdp) ;;
 	memif) args+=(--port memif) ;;
 	esac
+	lab_busy
 	out=$("$root/tools/lab" up --name "$LAB_NAME" "${args[@]}")
 	eval "$out"
 	echo "lab $LAB_NAME up${variant:+ ($variant)}: bulwark pid $BULWARK_PID at $BULWARK_ADDR"

@@ -4,7 +4,7 @@ run it with /usr/bin/python3).
 
   recorder.py --listen ADDR:PORT --spool DIR [--proxy none|v1|v2|any] [--xclient]
               [--fail STAGE=CODE,...] [--drop STAGE] [--no-greet] [--no-pipelining]
-              [--ready-file F] [--tls-cert F --tls-key F [--require-starttls]]
+              [--auth USER:PASSWORD] [--ready-file F] [--tls-cert F --tls-key F [--require-starttls]]
 
 A stored message is DIR/<n>.eml, its content as the MTA stored it (dot-
 stuffing undone, every other byte as received), and DIR/<n>.json (renamed
@@ -23,6 +23,11 @@ the first body byte, with a reset).
   --drop STAGE        close there without answering (nothing is stored)
   --no-greet          accept TCP, keep reading, never send 220
   SIGUSR1             toggles "stop reading" on every connection
+--auth USER:PASSWORD: offer AUTH PLAIN and LOGIN without TLS (the lab's
+internal link is plaintext) and accept only that pair (authzid ignored,
+RFC 4616); AUTH and SASL lines may be 12288 octets (RFC 4954 §4); the
+stored message's JSON says auth_login (null when not authenticated); every
+attempt is logged (event=auth).
 Log lines (key=value) go to stderr. Body lines may be up to 1 MiB long.
 
 STARTTLS (RFC 3207): --tls-cert/--tls-key offer it with that certificate;
@@ -40,8 +45,9 @@ import re
 import signal
 import ssl
 import sys
+import warnings
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 STAGES = {"ehlo": ("EHLO", "HELO"), "mail": ("MAIL",), "rcpt": ("RCPT",),
           "data": ("DATA",), "rset": ("RSET",), "noop": ("NOOP",), "quit": ("QUIT",)}
@@ -138,11 +144,39 @@ class Handler:
                     **dict(zip(("told_via", "client_addr", "client_port"), told)),
                     proxy=proxy, xclient=xc or None, peer=list(session.peer[:2]),
                     tls=tls_facts(session),
-                    size=len(content), sha256=hashlib.sha256(content).hexdigest())
+                    size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                    **auth_fields(session))
         put(os.path.join(opt.spool, "%d.eml" % n), content)
         put(os.path.join(opt.spool, "%d.json" % n), json.dumps(side, indent=1).encode())
         log("stored", n=n, conn=server.conn, size=len(content), rcpts=len(envelope.rcpt_tos))
         return "250 2.0.0 Ok: queued as %d" % n
+
+
+# ---- --auth: AUTH PLAIN/LOGIN against one fixed user ----------------------
+
+def auth_options():
+    """SMTP() keyword arguments for --auth (none without it)."""
+    if not opt.auth:
+        return {}
+    # aiosmtpd sets its deprecated login_data on success, with a warning
+    warnings.filterwarnings("ignore", "Session.login_data is deprecated")
+    return dict(authenticator=authenticate, auth_require_tls=False)
+
+
+def authenticate(server, session, envelope, mechanism, data):
+    user, _, password = opt.auth.partition(":")
+    ok = data.login == user.encode() and data.password == password.encode()
+    log("auth", conn=server.conn, mechanism=mechanism, login=data.login.decode("latin-1")[:64],
+        login_len=len(data.login), password_len=len(data.password), ok=ok)
+    return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
+
+
+def auth_fields(session):
+    """What a stored message's JSON says about AUTH (nothing without --auth)."""
+    if not opt.auth:
+        return {}
+    data = session.auth_data if session.authenticated else None
+    return dict(auth_login=data.login.decode("latin-1") if data else None)
 
 
 class Recorder(SMTP):
@@ -152,7 +186,9 @@ class Recorder(SMTP):
         super().__init__(handler, hostname="recorder.lab", ident="ESMTP recorder",
                          data_size_limit=128 << 20, enable_SMTPUTF8=True,
                          proxy_protocol_timeout=None if opt.proxy == "none" else 10,
-                         **tls_kwargs())
+                         **tls_kwargs(), **auth_options())
+        if opt.auth:  # RFC 4954 §4: AUTH lines up to 12288 octets
+            self.command_size_limits["AUTH"] = 12288
         counter["conn"] += 1
         self.conn = counter["conn"]
         self.raw = open(os.path.join(opt.spool, "raw", "%d.bin" % self.conn), "ab", buffering=0)
@@ -300,6 +336,7 @@ async def main():
     ap.add_argument("--drop", choices=sorted(STAGES) + ["dot", "greet", "body"])
     ap.add_argument("--no-greet", action="store_true")
     ap.add_argument("--no-pipelining", action="store_true", help="do not offer PIPELINING")
+    ap.add_argument("--auth", metavar="USER:PASSWORD", help="offer AUTH PLAIN LOGIN for this user")
     ap.add_argument("--ready-file")
     ap.add_argument("--tls-cert", help="offer STARTTLS with this PEM certificate (chain)")
     ap.add_argument("--tls-key", help="its PEM key")

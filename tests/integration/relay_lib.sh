@@ -43,6 +43,7 @@ relay_up() {
 		make_variant "$lab_conf"
 		args=(--config "$lab_conf")
 	fi
+	lab_busy
 	out=$("$root/tools/lab" up --name "$LAB_NAME" "${args[@]}" "$@")
 	eval "$out"
 	echo "lab $LAB_NAME up${variant:+ ($variant)}: bulwark pid $BULWARK_PID, $BACKEND_KIND backend" \

@@ -5,14 +5,25 @@
 # openssl s_client -starttls smtp; swaks --tls / --tlsc and smtplib
 # deliver byte-identical (sha256 of the recorder's sidecar); the
 # STARTTLS\r\nRSET\r\n injection; a second STARTTLS; a ClientHello before
-# the greeting; the handshake deadline and the cap on handshakes.
+# the greeting; the handshake deadline and the cap on handshakes; the TLS
+# memory per session the workers report (SIGUSR1, 8 idle sessions).
+# BULWARK_LAB_VARIANT=2w (test tls_2w): the same with two workers.
 . "$(dirname "$0")/relay_lib.sh"
 
 TLSC=$root/tests/integration/tls_client.py
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=bulwark.lab -keyout "$RELAY_TMP/key.pem" -out "$RELAY_TMP/cert.pem" 2>/dev/null
 conf=$RELAY_TMP/tls.conf
-"$PY" - "$root/config/lab.conf" "$conf" "$RELAY_TMP" <<'PY'
+base=$root/config/lab.conf lab=it_tls cap=4
+if [[ -n $variant ]]; then
+	# the variant's config (two workers) under this test's own lab name;
+	# the handshake cap is per worker and the TAP spreads flows over the
+	# queues by hash: a cap of 1 and 12 stalled handshakes reach it on
+	# both workers (all 12 on one: p = 2^-11)
+	make_variant "$RELAY_TMP/base.conf"
+	base=$RELAY_TMP/base.conf lab=it_ts cap=1
+fi
+"$PY" - "$base" "$conf" "$RELAY_TMP" "$cap" <<'PY'
 import sys
 text = open(sys.argv[1]).read()
 old = "listeners = (\n\t{ port = 25; }\n);"
@@ -27,8 +38,8 @@ tls = {
 	cert = "%s/cert.pem";
 	key = "%s/key.pem";
 	handshake_timeout_ms = 2000;
-	max_handshakes = 4;
-};""" % (sys.argv[3], sys.argv[3])
+	max_handshakes = %s;
+};""" % (sys.argv[3], sys.argv[3], sys.argv[4])
 open(sys.argv[2], "w").write(text.replace(old, new))
 PY
 out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$conf" --check-config 2>&1) &&
@@ -42,7 +53,7 @@ out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$RELAY_TMP/bad.conf" --c
 	expect "--check-config: a key that does not match its certificate" "$out" \
 		'listeners\[0\] \(port 25\): tls\.cert/tls\.key: .*other\.pem'
 
-relay_up it_tls --config "$conf" --backend record --backend-proxy v2
+relay_up "$lab" --config "$conf" --backend record --backend-proxy v2
 tc() { cli "$PY" "$TLSC" "$BULWARK_ADDR" "$@"; }
 
 # --- openssl s_client: STARTTLS, then a session under TLS
@@ -137,13 +148,21 @@ if [[ $out =~ ^CLOSED\ after\ ([0-9.]+) ]] && (($(printf '%.0f' "${BASH_REMATCH[
 else
 	fail "stalled handshake: '$out' (want CLOSED after ~2 s)"
 fi
-for i in 1 2 3 4; do
-	tc stall --port 465 --timeout 8 >"$RELAY_TMP/stall$i" 2>&1 &
+if ((cap == 4)); then
+	for i in 1 2 3 4; do
+		tc stall --port 465 --timeout 8 >"$RELAY_TMP/stall$i" 2>&1 &
+		RELAY_PIDS+=($!)
+	done
+	sleep 0.7
+else # one process opens the 12 (fast enough for the 2 s deadline)
+	cli "$PY" "$root/tests/integration/tls_auth.py" "$BULWARK_ADDR" stall --port 465 --count 12 \
+		--hold 4 >"$RELAY_TMP/stall" 2>&1 &
 	RELAY_PIDS+=($!)
-done
-sleep 0.7
+	for _ in $(seq 30); do grep -q '^OPEN' "$RELAY_TMP/stall" && break; sleep 0.05; done
+	sleep 0.2
+fi
 out=$(smtpc --idle 2 'EHLO cap.example\r\n' 'STARTTLS\r\n' 'NOOP\r\n' 'QUIT\r\n')
-expect "at the cap (4 handshakes): STARTTLS gets 454, the session goes on" "$out" \
+expect "at the cap ($cap handshakes per worker): STARTTLS gets 454, the session goes on" "$out" \
 	'^454 4\.7\.0 TLS not available now' '^250 2\.0\.0 OK' '^221 '
 out=$(tc stall --port 465 --timeout 5 2>&1 || true)
 [[ $out =~ ^CLOSED\ after\ 0\.[0-5] ]] && ok "... and implicit TLS is closed before the handshake ($out)" ||
@@ -176,6 +195,34 @@ expect "SIGHUP with a broken certificate: the old one stays" "$out" 'CN ?= ?relo
 expect "... logged" "$(cat "$BULWARK_LOG")" 'event=tls_reload port=25 .*generation=2' \
 	'event=tls_reload_failed port=25 '
 
+# --- memory per TLS session: 8 idle implicit-TLS sessions held open, then
+# SIGUSR1 (event=worker_tls_mem, the worker's arena sampled every second)
+cli "$PY" "$root/tests/integration/tls_auth.py" "$BULWARK_ADDR" hold --port 465 --count 8 \
+	--hold 4 >"$RELAY_TMP/hold.out" 2>&1 &
+RELAY_PIDS+=($!)
+for _ in $(seq 50); do grep -q '^HELD' "$RELAY_TMP/hold.out" && break; sleep 0.1; done
+sleep 1.5
+kill -USR1 "$BULWARK_PID"
+sleep 0.3
+mem=$(grep 'event=worker_tls_mem' "$BULWARK_LOG" || true)
+expect "8 idle TLS sessions held" "$(cat "$RELAY_TMP/hold.out")" '^HELD 8$'
+"$PY" - "$mem" <<'PY' && ok "SIGUSR1: worker_tls_mem reports 5..100 KB per idle TLS session" ||
+import re, sys
+lines = [l for l in sys.argv[1].splitlines() if "event=worker_tls_mem" in l]
+kv = [dict(re.findall(r"(\w+)=(\S+)", l)) for l in lines]
+n = sum(int(d["sampled_sessions"]) for d in kv)
+per = [int(d["bytes_per_session"]) for d in kv if int(d["sampled_sessions"]) > 0]
+if kv and all(d["arena"] == "no" for d in kv):  # ASan: OpenSSL stays on libc
+    print("sessions=%d, arena not measured (arena=no: an ASan build)" % n)
+    sys.exit(0 if n == 8 else 1)
+ok = n == 8 and per and all(d["arena"] == "yes" for d in kv) and all(5000 <= p <= 100000 for p in per)
+print("sessions=%d bytes_per_session=%s" % (n, per))
+sys.exit(0 if ok else 1)
+PY
+	fail "worker_tls_mem: want 8 sessions at 5..100 KB each" "$mem"
+wait "${RELAY_PIDS[@]}" 2>/dev/null || true
+RELAY_PIDS=()
+
 # --- the drain: a new implicit-TLS client completes its handshake and
 # reads 421 4.3.2 under TLS while a busy session keeps Bulwark draining
 smtpc --idle 3 'EHLO busy.example\r\n' 'NOOP' '@pause:2' '\r\n' >"$RELAY_TMP/busy.out" 2>&1 &
@@ -193,8 +240,25 @@ RELAY_PIDS=()
 # --- the counters
 st=$(stop_bulwark)
 [[ $st == 0 ]] && ok "bulwark exits 0" || fail "bulwark exit status: $st"
-line=$(grep -m1 'event=worker_tls_stats' "$BULWARK_LOG" || true)
-expect "worker_tls_stats: handshakes done, busy, timeouts and the failure counted" "$line" \
-	' done=([7-9]|[1-9][0-9])' ' busy=[1-9]' ' timeout=[1-9]' ' handshaking=0 ' ' failed_record=1( |$)' \
-	' failed_negotiate=1( |$)'
+# with two workers the counters are per worker: add them up
+tls_sum() { # KEY: the sum of KEY= over the worker_tls_stats lines
+	grep 'event=worker_tls_stats' "$BULWARK_LOG" | grep -o " $1=[0-9]*" | cut -d= -f2 |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+line="done=$(tls_sum done) busy=$(tls_sum busy) timeout=$(tls_sum timeout) handshaking=$(tls_sum handshaking)"
+line+=" failed_record=$(tls_sum failed_record) failed_negotiate=$(tls_sum failed_negotiate)"
+expect "worker_tls_stats: handshakes done, busy, timeouts and the failure counted" " $line " \
+	' done=([7-9]|[1-9][0-9])' ' busy=[1-9]' ' timeout=[1-9]' ' handshaking=0 ' ' failed_record=1 ' \
+	' failed_negotiate=1 '
+n=$(grep -c 'event=worker_tls_stats' "$BULWARK_LOG" || true)
+want=1
+[[ $variant == 2w ]] && want=2
+((n == want)) && ok "... one worker_tls_stats line per worker ($n)" || fail "worker_tls_stats lines: $n, want $want"
+if [[ $variant == 2w ]]; then # the flows were spread: both workers did handshakes
+	n=$(grep 'event=worker_tls_stats' "$BULWARK_LOG" | grep -c ' done=[1-9]' || true)
+	((n == 2)) && ok "... both workers completed handshakes" ||
+		fail "... $n of 2 workers completed handshakes" "$(grep 'event=worker_tls_stats' "$BULWARK_LOG")"
+fi
+line=$(grep 'event=worker_tls_mem' "$BULWARK_LOG" | tail -n 1)
+expect "... and a final worker_tls_mem line: no TLS session left" "$line" ' tls_sessions=0 '
 finish

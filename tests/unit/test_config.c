@@ -124,6 +124,9 @@ static void test_lab(const char *dir)
 	CHECK_EQ(cfg.limits.syncookie_rotate_s, 600);
 	CHECK_EQ(cfg_line_buffers(&cfg.limits),
 		 cfg.limits.sessions / 8 < 64 ? 64 : cfg.limits.sessions / 8);
+	CHECK_EQ(cfg.limits.auth_line_buffers, 0);
+	CHECK_EQ(cfg_auth_line_buffers(&cfg.limits),
+		 cfg.limits.sessions / 64 < 16 ? 16 : cfg.limits.sessions / 64);
 
 	/* and the core accepts what it becomes */
 	CHECK_EQ(cfg_smtp_fill(&cfg, &cfg.listeners[0], NULL, &sc, err, sizeof(err)), 0);
@@ -239,6 +242,10 @@ static const struct bad {
 	{ BASE "workers = { count = 0; };\n", 4, "workers.count", "out of range 1..64" },
 	{ BASE "limits = { line_buffers = 20000000; };\n", 4, "limits.line_buffers",
 	  "20000000 is out of range 0..16777216" },
+	{ BASE "limits = { auth_line_buffers = 2000000; };\n", 4, "limits.auth_line_buffers",
+	  "2000000 is out of range 0..1048576" },
+	{ BASE "limits = { auth_line_buffers = -1; };\n", 4, "limits.auth_line_buffers",
+	  "out of range" },
 	{ BASE "limits = { syncookie_rotate_s = 60; };\n", 4, "limits.syncookie_rotate_s",
 	  "60 is out of range 128..86400" },
 	{ BASE "smtp2 = 1;\n", 4, "smtp2", "unknown key (did you mean 'smtp'?)" },
@@ -366,6 +373,18 @@ static void test_broken(void)
 	CHECK_EQ(cfg.backends[0].tls, CFG_TLS_STARTTLS);
 	CHECK_EQ(cfg.backends[0].tls_verify, CFG_TLS_VERIFY_CA);
 	CHECK(cfg.backends[0].tls_ca[0] == '\0' && cfg.backends[0].tls_name[0] == '\0');
+	/* auth_line_buffers: as given, but never more than sessions */
+	CHECK_EQ(cfg_load_string(&cfg,
+				 BASE "limits = { sessions = 100; auth_line_buffers = 40; };\n",
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.limits.auth_line_buffers, 40);
+	CHECK_EQ(cfg_auth_line_buffers(&cfg.limits), 40);
+	cfg.limits.auth_line_buffers = 500;
+	CHECK_EQ(cfg_auth_line_buffers(&cfg.limits), 100);
+	cfg.limits.auth_line_buffers = 0;
+	cfg.limits.sessions = 6400;
+	CHECK_EQ(cfg_auth_line_buffers(&cfg.limits), 100);
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");
