@@ -114,6 +114,11 @@ struct relay_stats {
 	uint64_t enq_retry;                 /* r2w enqueue failures (kept, retried) */
 	uint64_t proto_err;                 /* messages that broke the ring contract */
 	uint64_t rpool_empty;               /* relay pool found empty: a session stalled */
+	uint64_t msgs;                      /* final dots the backend answered 2xx */
+	uint64_t msgs_refused;              /* final dots answered 4xx/5xx (also early) */
+	uint64_t data_bytes;                /* body bytes (wire form, final dot included)
+					     * queued for the backends */
+	uint64_t be_msgs[CFG_BACKENDS_MAX]; /* 2xx to the final dot, per backend */
 };
 
 /* One backend as seen by one relay lcore. */

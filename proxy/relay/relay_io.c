@@ -434,6 +434,8 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		/* The backend's own EHLO reply is never shown to the client:
 		 * only the fact that it is ready. */
 		s->st = RS_READY;
+		s->lg.be_seen = 1;
+		s->lg.be = s->be;
 		r->st.ready++;
 		relay_be_result(r, s->be, 1);
 		relay_sess_event(r, s, SMTP_BACKEND_READY);
@@ -448,6 +450,7 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 			 * final dot will get (DESIGN §3: the backend's own). */
 			if (s->body && code >= 400) {
 				r->st.early++;
+				relay_log_dot(r, s, code, s->rbuf, len);
 				relay_sess_early(r, s, len);
 				return -1;
 			}
@@ -458,6 +461,8 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		m = sess_obj(r, s);
 		if (!m)
 			return 0;
+		if (s->body) /* the reply after a 354: to the final dot */
+			relay_log_dot(r, s, code, s->rbuf, len);
 		sess_reply_out(r, s, m, s->rbuf, len);
 		rbuf_drop(s, len);
 		r->st.replies++;
