@@ -338,6 +338,11 @@ static const char *const close_names[SMTP_CLOSE_COUNT] = {
 	"none", "quit", "nonsmtp", "pregreet", "errors", "timeout", "backend", "shutdown", "msgs",
 };
 
+const char *worker_close_name(unsigned reason)
+{
+	return reason < SMTP_CLOSE_COUNT ? close_names[reason] : "?";
+}
+
 void worker_stats_log(const struct worker *w)
 {
 	const struct worker_stats *s = &w->st;

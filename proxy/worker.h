@@ -203,6 +203,9 @@ int worker_main(void *arg);
 /* Frees what worker_init() took (flows vanish without a frame). */
 void worker_destroy(struct worker *w);
 
+/* Name of an enum smtp_close value ("quit", "nonsmtp", ...). */
+const char *worker_close_name(unsigned reason);
+
 /* Logs the worker's counters as one key=value line. */
 void worker_stats_log(const struct worker *w);
 

@@ -197,6 +197,7 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 		}
 	} else if (m->flags & RELAY_F_DATA_END) {
 		s->body = 0; /* a reply from now on answers the final dot */
+		s->lg.dot_wait = 1;
 		if (pend_push(r, s, RL_BACKEND, 0))
 			return HEAD_BAD;
 	}
@@ -461,8 +462,10 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		m = sess_obj(r, s);
 		if (!m)
 			return 0;
-		if (s->body) /* the reply after a 354: to the final dot */
+		if (s->lg.dot_wait) { /* the first backend reply after the final dot */
+			s->lg.dot_wait = 0;
 			relay_log_dot(r, s, code, s->rbuf, len);
+		}
 		sess_reply_out(r, s, m, s->rbuf, len);
 		rbuf_drop(s, len);
 		r->st.replies++;
