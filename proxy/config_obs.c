@@ -36,13 +36,13 @@ static int parse_listen(struct cfg_ctx *x, const config_setting_t *g, struct cfg
 
 	if (!s)
 		return 0;
-	if ((rc = cfg_str(x, g, "listen", buf, sizeof(buf))))
-		return rc;
-	if (buf[0] == '\0') {
-		m->addr = 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0') {
+		m->addr = 0; /* "": no endpoint (cfg_str refuses empty strings) */
 		m->port = 0;
 		return 0;
 	}
+	if ((rc = cfg_str(x, g, "listen", buf, sizeof(buf))))
+		return rc;
 	colon = strrchr(buf, ':');
 	if (!colon)
 		return cfg_fail(x, s, "\"%s\": needs address:port, e.g. \"127.0.0.1:9890\" (\"\" "
