@@ -39,7 +39,10 @@ void log_kv(enum log_level lvl, const char *fmt, ...)
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 		va_end(ap);
 		syslog((int)lvl, "%s", line);
-		return;
+		if (lvl > LOG_LVL_ERR)
+			return;
+		/* errors also on stderr: a failing start must be seen where
+		 * it was started from */
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

@@ -17,7 +17,8 @@ enum log_level {
 
 /* Sends every later line to syslog (facility mail, ident "bulwark", the
  * level as its priority, without the ts= pair: syslog stamps it) instead
- * of stderr. Called once at startup, before any other thread logs. */
+ * of stderr (error lines go to both). Called once at startup, before any
+ * other thread logs. */
 void log_to_syslog(void);
 
 /* Writes "ts=... level=LEVEL " then the formatted pairs and a newline, in

@@ -749,6 +749,8 @@ int main(int argc, char **argv)
 	       "pid=%d",
 	       BULWARK_VERSION, m.n_open, m.n_workers, m.n_relays, m.cfg->n_backends,
 	       m.cfg->n_listeners, (int)getpid());
+	if (m.cfg->log.target == CFG_LOG_SYSLOG) /* DESIGN §4: "ready" where it was started */
+		fprintf(stderr, "level=info event=ready pid=%d log_target=syslog\n", (int)getpid());
 	run(&m);
 	shutdown_all(&m, 1);
 	log_kv(LOG_LVL_INFO, "event=exit status=0");
