@@ -447,9 +447,9 @@ static int cross_check(struct cfg_ctx *x, const config_setting_t *root, struct c
 
 static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c)
 {
-	static const char *const keys[] = { "eal",  "ports", "listeners", "workers", "limits",
-					    "smtp", "relay", "backends",  "tls",     "metrics",
-					    "log",  NULL };
+	static const char *const keys[] = { "eal",    "ports",   "listeners", "workers",
+					    "limits", "smtp",    "relay",     "backends",
+					    "tls",    "metrics", "log",       NULL };
 	int rc;
 
 	if ((rc = cfg_keys(x, root, keys)) || (rc = parse_eal(x, root, c)) ||
@@ -457,8 +457,7 @@ static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct cf
 	    (rc = parse_smtp(x, root, c)) || (rc = parse_tls(x, root, c)) ||
 	    (rc = parse_relay(x, root, c)) || (rc = cfg_parse_ports(x, root, c)) ||
 	    (rc = cfg_parse_listeners(x, root, c)) || (rc = cfg_parse_backends(x, root, c)) ||
-	    (rc = cfg_parse_obs(x, root, c)) ||
-	    (rc = cross_check(x, root, c)))
+	    (rc = cfg_parse_obs(x, root, c)) || (rc = cross_check(x, root, c)))
 		return rc;
 	return 0;
 }

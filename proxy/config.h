@@ -206,7 +206,7 @@ struct cfg_metrics {
 };
 
 struct cfg_log {
-	uint8_t target; /* enum cfg_log_target */
+	uint8_t target;   /* enum cfg_log_target */
 	uint8_t sessions; /* one line per relayed session */
 	uint32_t junk_interval_s;
 	uint32_t junk_samples; /* client addresses per summary */

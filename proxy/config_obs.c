@@ -36,7 +36,8 @@ static int parse_listen(struct cfg_ctx *x, const config_setting_t *g, struct cfg
 
 	if (!s)
 		return 0;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0') {
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    config_setting_get_string(s)[0] == '\0') {
 		m->addr = 0; /* "": no endpoint (cfg_str refuses empty strings) */
 		m->port = 0;
 		return 0;
@@ -45,8 +46,9 @@ static int parse_listen(struct cfg_ctx *x, const config_setting_t *g, struct cfg
 		return rc;
 	colon = strrchr(buf, ':');
 	if (!colon)
-		return cfg_fail(x, s, "\"%s\": needs address:port, e.g. \"127.0.0.1:9890\" (\"\" "
-				      "disables the endpoint)",
+		return cfg_fail(x, s,
+				"\"%s\": needs address:port, e.g. \"127.0.0.1:9890\" (\"\" "
+				"disables the endpoint)",
 				buf);
 	*colon = '\0';
 	port = strtoul(colon + 1, &end, 10);
@@ -75,7 +77,8 @@ int cfg_parse_obs(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c
 		return rc;
 	if ((rc = cfg_group(x, root, "log", &g)))
 		return rc;
-	if (g && ((rc = cfg_keys(x, g, l_keys)) || (rc = cfg_enum(x, g, "target", targets, &c->log.target)) ||
+	if (g && ((rc = cfg_keys(x, g, l_keys)) ||
+		  (rc = cfg_enum(x, g, "target", targets, &c->log.target)) ||
 		  (rc = cfg_bool(x, g, "sessions", &c->log.sessions)) ||
 		  (rc = cfg_u32(x, g, "junk_interval_s", 1, 86400, &c->log.junk_interval_s)) ||
 		  (rc = cfg_u32(x, g, "junk_samples", 0, 16, &c->log.junk_samples))))

@@ -15,10 +15,10 @@
 #include "config.h"
 #include "metrics.h"
 
-#define METRICS_BUF_MIN  (64u << 10)
-#define METRICS_BUF_MAX  (8u << 20) /* far above any table: a bound, not a size */
-#define METRICS_MEM      (32u << 10) /* per connection: request headers */
-#define METRICS_CT       "text/plain; version=0.0.4; charset=utf-8"
+#define METRICS_BUF_MIN (64u << 10)
+#define METRICS_BUF_MAX (8u << 20)  /* far above any table: a bound, not a size */
+#define METRICS_MEM     (32u << 10) /* per connection: request headers */
+#define METRICS_CT      "text/plain; version=0.0.4; charset=utf-8"
 
 /* ---- Prometheus ---------------------------------------------------------- */
 
@@ -98,13 +98,12 @@ int metrics_start(struct metrics *m, const struct stats_src *src, const struct c
 	sa.sin_port = htons(c->port);
 	inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 	errno = 0;
-	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, c->port, NULL, NULL,
-				on_request, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_clients,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_MEM,
-				MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)c->max_clients,
-				MHD_OPTION_END);
+	m->d = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, c->port, NULL, NULL, on_request, m,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)c->max_clients, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_MEM, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+	    (unsigned)c->max_clients, MHD_OPTION_END);
 	if (m->d == NULL) {
 		int e = errno ? errno : EINVAL;
 
@@ -305,7 +304,8 @@ static int tel_backends(const char *cmd, const char *params, struct rte_tel_data
 		if ((names = rte_tel_data_alloc()) != NULL) {
 			rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
 			for (uint32_t b = 0; b < nb; b++)
-				rte_tel_data_add_array_string(names, tel_src->cfg->backends[b].name);
+				rte_tel_data_add_array_string(names,
+							      tel_src->cfg->backends[b].name);
 			if (rte_tel_data_add_dict_container(info, "names", names, 0) != 0)
 				rte_tel_data_free(names);
 		}

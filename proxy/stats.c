@@ -27,15 +27,15 @@ _Static_assert(offsetof(struct worker_stats, replies) % 8 == 0 &&
 	       "counters must be naturally aligned");
 _Static_assert(SCAN_SIG_COUNT <= 16, "struct stats_junk.sigs");
 
-#define WS(f)  STATS_O_WORKER, offsetof(struct worker_stats, f)
-#define TS(f)  STATS_O_TLS, offsetof(struct tls_stats, f)
-#define NS(f)  STATS_O_NET, offsetof(struct net_stats, f)
-#define RS(f)  STATS_O_RELAY, offsetof(struct relay_stats, f)
-#define ES(f)  STATS_O_ETH, offsetof(struct rte_eth_stats, f)
+#define WS(f)   STATS_O_WORKER, offsetof(struct worker_stats, f)
+#define TS(f)   STATS_O_TLS, offsetof(struct tls_stats, f)
+#define NS(f)   STATS_O_NET, offsetof(struct net_stats, f)
+#define RS(f)   STATS_O_RELAY, offsetof(struct relay_stats, f)
+#define ES(f)   STATS_O_ETH, offsetof(struct rte_eth_stats, f)
 #define N(a, f) (uint16_t)(sizeof(((struct a *)0)->f) / sizeof(((struct a *)0)->f[0]))
 
-#define C STATS_COUNTER
-#define G STATS_GAUGE
+#define C  STATS_COUNTER
+#define G  STATS_GAUGE
 #define L0 STATS_L_NONE
 
 static const struct stats_def defs[] = {
@@ -49,12 +49,12 @@ static const struct stats_def defs[] = {
 	{ "bulwark_sessions_closed_total", "closed", "sessions Bulwark closed, by reason", C,
 	  WS(closes), STATS_L_REASON, N(worker_stats, closes), NULL },
 	{ "bulwark_sessions_nonsmtp_total", "nonsmtp",
-	  "sessions closed for a non-SMTP first line, by signature", C, WS(sigs),
-	  STATS_L_SIGNATURE, N(worker_stats, sigs), NULL },
+	  "sessions closed for a non-SMTP first line, by signature", C, WS(sigs), STATS_L_SIGNATURE,
+	  N(worker_stats, sigs), NULL },
 	{ "bulwark_sessions_peer_closed_total", "peer_closed", "sessions the client closed first",
 	  C, WS(peer_fin), L0, 1, NULL },
-	{ "bulwark_sessions_reset_total", "reset", "sessions whose flow was reset by the client",
-	  C, WS(net_reset), L0, 1, NULL },
+	{ "bulwark_sessions_reset_total", "reset", "sessions whose flow was reset by the client", C,
+	  WS(net_reset), L0, 1, NULL },
 	{ "bulwark_replies_total", "replies", "SMTP replies sent to clients, by code", C,
 	  WS(replies), STATS_L_CODE, N(worker_stats, replies), NULL },
 	{ "bulwark_sessions_relayed_total", "relayed",
@@ -66,15 +66,15 @@ static const struct stats_def defs[] = {
 	/* TLS (workers) */
 	{ "bulwark_tls_handshakes_started_total", "tls_started", "TLS sessions begun", C,
 	  TS(started), L0, 1, NULL },
-	{ "bulwark_tls_handshakes_total", "tls_handshakes", "TLS handshakes completed", C,
-	  TS(done), L0, 1, NULL },
+	{ "bulwark_tls_handshakes_total", "tls_handshakes", "TLS handshakes completed", C, TS(done),
+	  L0, 1, NULL },
 	{ "bulwark_tls_failures_total", "tls_failed", "TLS sessions failed, by reason", C,
 	  TS(failed), STATS_L_TLSFAIL, N(tls_stats, failed), NULL },
 	{ "bulwark_tls_busy_total", "tls_busy",
-	  "STARTTLS answered 454 (or implicit TLS closed) at tls.max_handshakes", C,
-	  WS(tls_busy), L0, 1, NULL },
-	{ "bulwark_tls_timeouts_total", "tls_timeouts",
-	  "handshakes past tls.handshake_timeout_ms", C, WS(tls_timeout), L0, 1, NULL },
+	  "STARTTLS answered 454 (or implicit TLS closed) at tls.max_handshakes", C, WS(tls_busy),
+	  L0, 1, NULL },
+	{ "bulwark_tls_timeouts_total", "tls_timeouts", "handshakes past tls.handshake_timeout_ms",
+	  C, WS(tls_timeout), L0, 1, NULL },
 	/* packets per port and queue */
 	{ "bulwark_rx_packets_total", "rx_packets", "frames received, per port and queue", C,
 	  NS(rx_pkts), L0, 1, NULL },
@@ -95,8 +95,8 @@ static const struct stats_def defs[] = {
 	{ "bulwark_tcp_syn_total", "tcp_syn", "SYNs received", C, NS(tcp_syn_in), L0, 1, NULL },
 	{ "bulwark_tcp_rst_sent_total", "tcp_rst_sent", "RSTs sent", C, NS(tcp_rst_out), L0, 1,
 	  NULL },
-	{ "bulwark_tcp_retransmits_total", "tcp_rtx", "segments retransmitted", C, NS(tcp_rtx),
-	  L0, 1, NULL },
+	{ "bulwark_tcp_retransmits_total", "tcp_rtx", "segments retransmitted", C, NS(tcp_rtx), L0,
+	  1, NULL },
 	{ "bulwark_tcp_flows", "tcp_flows", "established or closing flows", G, NS(conns), L0, 1,
 	  NULL },
 	{ "bulwark_tcp_halfopen", "tcp_halfopen", "half-open entries", G, NS(halfopen), L0, 1,
@@ -105,14 +105,14 @@ static const struct stats_def defs[] = {
 	/* drops by cause */
 	{ "bulwark_drops_total", "drop_ip_bad_cksum", "packets or objects dropped, by cause", C,
 	  NS(ip_bad_cksum), STATS_L_CAUSE, 1, "ip_bad_checksum" },
-	{ "bulwark_drops_total", "drop_tcp_bad_cksum", NULL, C, NS(tcp_bad_cksum), STATS_L_CAUSE,
-	  1, "tcp_bad_checksum" },
+	{ "bulwark_drops_total", "drop_tcp_bad_cksum", NULL, C, NS(tcp_bad_cksum), STATS_L_CAUSE, 1,
+	  "tcp_bad_checksum" },
 	{ "bulwark_drops_total", "drop_tx_pool_empty", NULL, C, NS(tx_nomem), STATS_L_CAUSE, 1,
 	  "tx_pool_empty" },
-	{ "bulwark_drops_total", "drop_tcp_buf_empty", NULL, C, NS(tcp_buf_nomem), STATS_L_CAUSE,
-	  1, "tcp_buffers_empty" },
-	{ "bulwark_drops_total", "drop_flow_table_full", NULL, C, NS(tcp_conn_full),
-	  STATS_L_CAUSE, 1, "flow_table_full" },
+	{ "bulwark_drops_total", "drop_tcp_buf_empty", NULL, C, NS(tcp_buf_nomem), STATS_L_CAUSE, 1,
+	  "tcp_buffers_empty" },
+	{ "bulwark_drops_total", "drop_flow_table_full", NULL, C, NS(tcp_conn_full), STATS_L_CAUSE,
+	  1, "flow_table_full" },
 	{ "bulwark_drops_total", "drop_tx_ring_full", NULL, C, WS(tx_drop), STATS_L_CAUSE, 1,
 	  "tx_ring_full" },
 	{ "bulwark_drops_total", "drop_relay_ring_full", NULL, C, WS(relay_ring_full),
@@ -135,14 +135,14 @@ static const struct stats_def defs[] = {
 	  "backend sessions refused at the backends' caps (421 4.3.2)", C, RS(busy), L0, 1, NULL },
 	{ "bulwark_backend_gone_total", "backend_gone", "backends lost after READY (451/421)", C,
 	  RS(gone), L0, 1, NULL },
-	{ "bulwark_messages_total", "messages", "messages the backend accepted (2xx to the dot)",
-	  C, RS(msgs), L0, 1, NULL },
+	{ "bulwark_messages_total", "messages", "messages the backend accepted (2xx to the dot)", C,
+	  RS(msgs), L0, 1, NULL },
 	{ "bulwark_messages_refused_total", "messages_refused",
-	  "messages the backend refused (4xx/5xx to the dot, or early)", C, RS(msgs_refused), L0,
-	  1, NULL },
+	  "messages the backend refused (4xx/5xx to the dot, or early)", C, RS(msgs_refused), L0, 1,
+	  NULL },
 	{ "bulwark_data_bytes_total", "data_bytes",
-	  "DATA body bytes queued for backends (wire form, final dot included)", C,
-	  RS(data_bytes), L0, 1, NULL },
+	  "DATA body bytes queued for backends (wire form, final dot included)", C, RS(data_bytes),
+	  L0, 1, NULL },
 	{ "bulwark_backend_bytes_out_total", "backend_bytes_out", "bytes written to backends", C,
 	  RS(bytes_out), L0, 1, NULL },
 	{ "bulwark_backend_connects_total", "backend_connects", "connection attempts per backend",
@@ -150,9 +150,8 @@ static const struct stats_def defs[] = {
 	{ "bulwark_backend_failures_total", "backend_failures",
 	  "connect, greeting or EHLO failures per backend", C, RS(be_fail), STATS_L_BACKEND,
 	  N(relay_stats, be_fail), NULL },
-	{ "bulwark_backend_messages_total", "backend_messages",
-	  "messages accepted per backend", C, RS(be_msgs), STATS_L_BACKEND,
-	  N(relay_stats, be_msgs), NULL },
+	{ "bulwark_backend_messages_total", "backend_messages", "messages accepted per backend", C,
+	  RS(be_msgs), STATS_L_BACKEND, N(relay_stats, be_msgs), NULL },
 	{ "bulwark_backend_up", "backend_up", "1 while the backend passes its health checks", G,
 	  STATS_O_BE_UP, 0, STATS_L_BACKEND, CFG_BACKENDS_MAX, NULL },
 	{ "bulwark_backend_connections", "backend_connections", "open connections per backend", G,
@@ -236,8 +235,8 @@ void stats_walk(const struct stats_src *src, stats_emit_fn emit, void *arg)
 	for (size_t k = 0; k < sizeof(defs) / sizeof(defs[0]); k++) {
 		const struct stats_def *d = &defs[k];
 
-		for (uint16_t wi = 0; d->obj <= STATS_O_LIVE && d->obj != STATS_O_RELAY &&
-				      wi < src->n_workers;
+		for (uint16_t wi = 0;
+		     d->obj <= STATS_O_LIVE && d->obj != STATS_O_RELAY && wi < src->n_workers;
 		     wi++) {
 			const struct worker *w = src->workers[wi];
 
@@ -246,8 +245,11 @@ void stats_walk(const struct stats_src *src, stats_emit_fn emit, void *arg)
 			} else if (d->obj == STATS_O_TLS) {
 				walk_row(src, d, k, &w->tls_st, wi, -1, -1, emit, arg);
 			} else if (d->obj == STATS_O_LIVE) {
-				struct stats_val v = { .def = d, .def_idx = k, .worker = wi,
-						       .relay = -1, .port = -1 };
+				struct stats_val v = { .def = d,
+						       .def_idx = k,
+						       .worker = wi,
+						       .relay = -1,
+						       .port = -1 };
 
 				v.v = __atomic_load_n(&w->pub_live, __ATOMIC_RELAXED);
 				emit(arg, &v);
@@ -315,9 +317,8 @@ static void put_lv(struct prom *pm, const char *key, const char *v, int *first)
 }
 
 static const char *const lab_keys[] = {
-	[STATS_L_REASON] = "reason",   [STATS_L_SIGNATURE] = "signature",
-	[STATS_L_CODE] = "code",       [STATS_L_TLSFAIL] = "reason",
-	[STATS_L_BACKEND] = "backend", [STATS_L_CAUSE] = "cause",
+	[STATS_L_REASON] = "reason",  [STATS_L_SIGNATURE] = "signature", [STATS_L_CODE] = "code",
+	[STATS_L_TLSFAIL] = "reason", [STATS_L_BACKEND] = "backend",     [STATS_L_CAUSE] = "cause",
 };
 
 static void prom_emit(void *arg, const struct stats_val *v)
@@ -381,14 +382,16 @@ void stats_junk_summary(const struct stats_src *src, struct stats_junk *j, uint3
 		now.nonsmtp += rd64(s, offsetof(struct worker_stats, closes[SMTP_CLOSE_NONSMTP]));
 		now.pregreet += rd64(s, offsetof(struct worker_stats, closes[SMTP_CLOSE_PREGREET]));
 		now.errors += rd64(s, offsetof(struct worker_stats, closes[SMTP_CLOSE_ERRORS]));
-		now.replies_500 += rd64(s, offsetof(struct worker_stats, replies[500 - WORKER_CODE_MIN]));
+		now.replies_500 +=
+		    rd64(s, offsetof(struct worker_stats, replies[500 - WORKER_CODE_MIN]));
 		for (int i = SCAN_SIG_HTTP; i < SCAN_SIG_COUNT; i++)
 			now.sigs[i] += rd64(s, offsetof(struct worker_stats, sigs) + (size_t)i * 8);
 	}
 	if (!j->primed) {
 		/* the first call only learns where things stand */
 		for (uint16_t wi = 0; wi < src->n_workers && wi < 64; wi++)
-			j->seq[wi] = __atomic_load_n(&src->workers[wi]->st.junk_seq, __ATOMIC_ACQUIRE);
+			j->seq[wi] =
+			    __atomic_load_n(&src->workers[wi]->st.junk_seq, __ATOMIC_ACQUIRE);
 		memcpy(now.seq, j->seq, sizeof(now.seq));
 		now.primed = 1;
 		*j = now;
@@ -416,8 +419,8 @@ void stats_junk_summary(const struct stats_src *src, struct stats_junk *j, uint3
 			char ip[INET_ADDRSTRLEN];
 
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
-			mn += (size_t)snprintf(smp + mn, sizeof(smp) - mn, "%s%s", mn ? "," : "",
-					       ip);
+			mn +=
+			    (size_t)snprintf(smp + mn, sizeof(smp) - mn, "%s%s", mn ? "," : "", ip);
 			if (mn >= sizeof(smp))
 				mn = sizeof(smp) - 1;
 		}

@@ -100,10 +100,10 @@ struct worker_stats {
 	uint64_t line_peak;         /* most work areas lent at once */
 	uint64_t helo_lost;         /* no room for an EHLO/HELO argument: aborted */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
-	uint64_t sleeps; /* idle back-off sleeps */
-	uint64_t peak;   /* most sessions at once */
-	uint64_t replies[WORKER_CODES];      /* final reply lines sent, by code - 200 */
-	uint64_t tx_bytes[CFG_PORTS_MAX];    /* frame bytes handed to each port's queue */
+	uint64_t sleeps;                  /* idle back-off sleeps */
+	uint64_t peak;                    /* most sessions at once */
+	uint64_t replies[WORKER_CODES];   /* final reply lines sent, by code - 200 */
+	uint64_t tx_bytes[CFG_PORTS_MAX]; /* frame bytes handed to each port's queue */
 	/* the last junk clients (closed nonsmtp, pregreet or errors): a ring
 	 * the summary reads; junk_seq counts every one (release store) */
 	uint32_t junk_addr[WORKER_SAMPLES]; /* network order */

@@ -73,7 +73,7 @@ struct relay_slog {
 	uint32_t msgs;   /* 2xx to the final dot */
 	uint8_t logged;
 	uint8_t dot_wait; /* the final dot was queued: the next backend reply is its */
-	uint8_t be_seen; /* be holds the last backend that reached READY */
+	uint8_t be_seen;  /* be holds the last backend that reached READY */
 	uint8_t be;
 	uint8_t qid_len;
 	char qid[RELAY_QID_MAX]; /* from the last 2xx to a final dot */

@@ -67,8 +67,7 @@ void relay_log_body(struct relay *r, struct relay_sess *s, const struct relay_ms
 	s->lg.bytes += m->len;
 }
 
-void relay_log_dot(struct relay *r, struct relay_sess *s, unsigned code, const uint8_t *p,
-		   size_t n)
+void relay_log_dot(struct relay *r, struct relay_sess *s, unsigned code, const uint8_t *p, size_t n)
 {
 	if (code / 100 != 2) {
 		r->st.msgs_refused++;
@@ -84,7 +83,8 @@ void relay_log_dot(struct relay *r, struct relay_sess *s, unsigned code, const u
 void relay_log_end(struct relay *r, struct relay_sess *s, const char *outcome)
 {
 	char helo[sizeof(s->open.helo) + 1], ip[INET_ADDRSTRLEN] = "?";
-	size_t hl = s->open.helo_len < sizeof(s->open.helo) ? s->open.helo_len : sizeof(s->open.helo);
+	size_t hl =
+	    s->open.helo_len < sizeof(s->open.helo) ? s->open.helo_len : sizeof(s->open.helo);
 	struct in_addr a = { .s_addr = s->open.client_addr };
 
 	if (s->lg.logged)

@@ -27,17 +27,17 @@ int main(void)
 	char longid[200], want[RELAY_QID_MAX];
 
 	check_guard_init(&g, 4);
-	qid(__LINE__, "250 2.0.0 Ok: queued as 4XyZ12ab\r\n", "4XyZ12ab");     /* Postfix */
-	qid(__LINE__, "250 2.0.0 Ok: queued as 7\r\n", "7");                   /* recorder */
-	qid(__LINE__, "250 Ok: Queued As B3F1 (and more)\r\n", "B3F1");        /* case, trailer */
+	qid(__LINE__, "250 2.0.0 Ok: queued as 4XyZ12ab\r\n", "4XyZ12ab");      /* Postfix */
+	qid(__LINE__, "250 2.0.0 Ok: queued as 7\r\n", "7");                    /* recorder */
+	qid(__LINE__, "250 Ok: Queued As B3F1 (and more)\r\n", "B3F1");         /* case, trailer */
 	qid(__LINE__, "250 OK id=1qXyZa-0001Ab-Cd\r\n", "id=1qXyZa-0001Ab-Cd"); /* Exim */
 	qid(__LINE__, "250 OK\r\n", "OK");                                      /* aiosmtpd */
-	qid(__LINE__, "250-first line\r\n250 2.0.0 queued as Q1\r\n", "Q1");   /* multi-line */
+	qid(__LINE__, "250-first line\r\n250 2.0.0 queued as Q1\r\n", "Q1");    /* multi-line */
 	qid(__LINE__, "250-queued as NOT\r\n250 fine\r\n", "fine");             /* last line only */
 	qid(__LINE__, "250 \r\n", "");
 	qid(__LINE__, "250\r\n", "");
 	qid(__LINE__, "250 2.0.0 queued as \r\n", "");
-	qid(__LINE__, "250 2.0.0 Ok <id\"x=1>\r\n", "");  /* a quote: nothing, not a part */
+	qid(__LINE__, "250 2.0.0 Ok <id\"x=1>\r\n", ""); /* a quote: nothing, not a part */
 	qid(__LINE__, "250 2.0.0 Ok tab\there\r\n", ""); /* control byte */
 	qid(__LINE__, "", "");
 	memset(longid, 'A', sizeof(longid) - 1);
