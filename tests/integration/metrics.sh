@@ -7,14 +7,34 @@
 # ids) and junk summary lines adding up to the junk sent.
 #
 # Mix: 7 HTTP requests, 5 SSH banners, 3 TLS ClientHellos (each closed with
-# 500), 4 sessions with one over-long line each (500, then QUIT), 6 messages
-# delivered to the recording backend on 6 sessions.
+# 500), 4 sessions with one over-long line each (500, then QUIT), 2 STARTTLS
+# sessions (openssl s_client: EHLO, STARTTLS, EHLO and QUIT under TLS), 6
+# messages delivered to the recording backend on 6 sessions.
 . "$(dirname "$0")/relay_lib.sh"
 
 conf=$RELAY_TMP/metrics.conf
-sed -e 's/^relay = {/log = { junk_interval_s = 1; junk_samples = 2; };\nrelay = {/' \
-	"$root/config/lab.conf" >"$conf"
-grep -q junk_interval_s "$conf" || { echo "FAIL could not make the test config"; exit 1; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=bulwark.lab -keyout "$RELAY_TMP/key.pem" -out "$RELAY_TMP/cert.pem" 2>/dev/null
+"$PY" - "$root/config/lab.conf" "$conf" "$RELAY_TMP" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+old = "listeners = (\n\t{ port = 25; }\n);"
+assert old in text, "lab.conf: listeners changed"
+new = """listeners = (
+	{ port = 25; tls = "starttls"; }
+);
+
+tls = {
+	cert = "%s/cert.pem";
+	key = "%s/key.pem";
+};
+
+log = {
+	junk_interval_s = 1;
+	junk_samples = 2;
+};""" % (sys.argv[3], sys.argv[3])
+open(sys.argv[2], "w").write(text.replace(old, new))
+PY
 relay_up it_mx --backend record --backend-proxy v2 --config "$conf"
 prefix=bw-lab-$LAB_NAME
 lns=bw-$LAB_NAME-lab
@@ -45,6 +65,12 @@ done
 n=$(grep -c '^500 5\.5\.2' "$RELAY_TMP/junk.out" || true)
 ((n == 19)) && ok "the junk got 19 replies 500 5.5.2" || fail "the junk got $n replies 500, not 19" \
 	"$(cat "$RELAY_TMP/junk.out")"
+for ((i = 0; i < 2; i++)); do
+	out=$( (printf 'EHLO tls%d.example\r\n' "$i"; sleep 1; printf 'QUIT\r\n'; sleep 1) |
+		cli timeout 15 openssl s_client -starttls smtp -connect "$BULWARK_ADDR:25" -quiet 2>&1 || true)
+	expect "STARTTLS session $i (openssl s_client): EHLO and QUIT under TLS" "$out" \
+		'^250-bulwark\.lab' '^221 2\.0\.0'
+done
 mail=$(cli "$PY" "$root/tests/integration/metrics_mail.py" "$BULWARK_ADDR" 6 2>&1) &&
 	ok "6 messages delivered through the recorder" || fail "sending 6 messages" "$mail"
 qids=$("$PY" -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["qids"]))' "$mail")
@@ -54,19 +80,23 @@ sleep 2.5 # the sessions' last segments, one junk summary interval and more
 
 # --- what each reader must show: /metrics series, telemetry key, bulwark-stat key
 want=(
-	'bulwark_connections_total{worker="0"}|connections|connections|25'
+	'bulwark_connections_total{worker="0"}|connections|connections|27'
 	'bulwark_sessions_closed_total{worker="0",reason="nonsmtp"}|closed/nonsmtp|sessions_closed{reason=nonsmtp}|15'
-	'bulwark_sessions_closed_total{worker="0",reason="quit"}|closed/quit|sessions_closed{reason=quit}|10'
+	'bulwark_sessions_closed_total{worker="0",reason="quit"}|closed/quit|sessions_closed{reason=quit}|12'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="http"}|nonsmtp/http|sessions_nonsmtp{signature=http}|7'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="ssh"}|nonsmtp/ssh|sessions_nonsmtp{signature=ssh}|5'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="tls"}|nonsmtp/tls|sessions_nonsmtp{signature=tls}|3'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="binary"}|nonsmtp/binary|sessions_nonsmtp{signature=binary}|0'
-	'bulwark_replies_total{worker="0",code="220"}|replies/220|replies{code=220}|25'
+	'bulwark_replies_total{worker="0",code="220"}|replies/220|replies{code=220}|29'
 	'bulwark_replies_total{worker="0",code="500"}|replies/500|replies{code=500}|19'
 	'bulwark_replies_total{worker="0",code="354"}|replies/354|replies{code=354}|6'
-	'bulwark_replies_total{worker="0",code="250"}|replies/250|replies{code=250}|28'
-	'bulwark_replies_total{worker="0",code="221"}|replies/221|replies{code=221}|10'
+	'bulwark_replies_total{worker="0",code="250"}|replies/250|replies{code=250}|32'
+	'bulwark_replies_total{worker="0",code="221"}|replies/221|replies{code=221}|12'
 	'bulwark_sessions_relayed_total{worker="0"}|relayed|sessions_relayed|6'
+	'bulwark_starttls_total{worker="0"}|starttls|starttls|2'
+	'bulwark_tls_handshakes_started_total{worker="0"}|tls_started|tls_handshakes_started|2'
+	'bulwark_tls_handshakes_total{worker="0"}|tls_handshakes|tls_handshakes|2'
+	'bulwark_tls_failures_total{worker="0",reason="record"}|tls_failed/record|tls_failures{reason=record}|0'
 	'bulwark_sessions_live{worker="0"}|live|sessions_live|0'
 	'bulwark_backend_sessions_total{relay="0"}|backend_sessions|backend_sessions|6'
 	'bulwark_backend_ready_total{relay="0"}|backend_ready|backend_ready|6'
@@ -107,7 +137,7 @@ code=$(ip netns exec "$lns" curl -s -m 5 -o /dev/null -w '%{http_code}' http://1
 code=$(ip netns exec "$lns" curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9890/metrics)
 [[ $code == 405 ]] && ok "POST /metrics: 405" || fail "POST /metrics: HTTP $code, not 405"
 tw=$(echo /bulwark/workers | "$PY" /usr/bin/dpdk-telemetry.py -f "$prefix" 2>&1 | grep '^{' || true)
-expect "/bulwark/workers: per-worker arrays" "$tw" '"connections": \[25\]' '"workers": 1'
+expect "/bulwark/workers: per-worker arrays" "$tw" '"connections": \[27\]' '"workers": 1'
 tb=$(echo /bulwark/backends | "$PY" /usr/bin/dpdk-telemetry.py -f "$prefix" 2>&1 | grep '^{' || true)
 expect "/bulwark/backends: names and per-backend arrays" "$tb" '"names": \["lab"\]' \
 	'"backend_connects": \[6\]' '"backend_messages": \[6\]'
@@ -134,6 +164,6 @@ tot() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$js" | awk '{ s += $1 } END { pri
 	fail "... they add up to nonsmtp=$(tot nonsmtp) http=$(tot sig_http) ssh=$(tot sig_ssh) tls=$(tot sig_tls) replies_500=$(tot replies_500)" "$js"
 expect "... with sampled client addresses" "$js" 'samples=198\.18\.1\.2(,198\.18\.1\.2)?$'
 m=$(grep -c . "$BULWARK_LOG" || true)
-echo "     (log: $m lines for 25 sessions)"
+echo "     (log: $m lines for 27 sessions)"
 
 finish
