@@ -418,6 +418,7 @@ void cfg_defaults(struct cfg *c)
 	c->tls = (struct cfg_tls){ .handshake_timeout_ms = 10000,
 				   .max_handshakes = 256,
 				   .min_version = 12 };
+	cfg_obs_defaults(c);
 }
 
 const char *cfg_tls_name(uint8_t mode)
@@ -457,8 +458,9 @@ static int cross_check(struct cfg_ctx *x, const config_setting_t *root, struct c
 
 static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c)
 {
-	static const char *const keys[] = { "eal",  "ports", "listeners", "workers", "limits",
-					    "smtp", "relay", "backends",  "tls",     NULL };
+	static const char *const keys[] = { "eal",    "ports",   "listeners", "workers",
+					    "limits", "smtp",    "relay",     "backends",
+					    "tls",    "metrics", "log",       NULL };
 	int rc;
 
 	if ((rc = cfg_keys(x, root, keys)) || (rc = parse_eal(x, root, c)) ||
@@ -466,7 +468,7 @@ static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct cf
 	    (rc = parse_smtp(x, root, c)) || (rc = parse_tls(x, root, c)) ||
 	    (rc = parse_relay(x, root, c)) || (rc = cfg_parse_ports(x, root, c)) ||
 	    (rc = cfg_parse_listeners(x, root, c)) || (rc = cfg_parse_backends(x, root, c)) ||
-	    (rc = cross_check(x, root, c)))
+	    (rc = cfg_parse_obs(x, root, c)) || (rc = cross_check(x, root, c)))
 		return rc;
 	return 0;
 }

@@ -214,6 +214,23 @@ struct cfg_tls {
 	uint8_t min_version;     /* 12 or 13 */
 };
 
+/* Observability (config_obs.c; docs/architecture.md "Observability"). */
+enum cfg_log_target { CFG_LOG_STDERR = 0, CFG_LOG_SYSLOG };
+
+struct cfg_metrics {
+	uint32_t addr; /* network order; metrics.listen "" leaves port 0: off */
+	uint16_t port; /* 0: no /metrics endpoint */
+	uint32_t max_clients;
+	uint32_t timeout_s;
+};
+
+struct cfg_log {
+	uint8_t target;   /* enum cfg_log_target */
+	uint8_t sessions; /* one line per relayed session */
+	uint32_t junk_interval_s;
+	uint32_t junk_samples; /* client addresses per summary */
+};
+
 struct cfg {
 	char file[CFG_PATH_MAX];
 	struct cfg_eal eal;
@@ -228,6 +245,8 @@ struct cfg {
 	uint32_t n_backends;
 	struct cfg_backend backends[CFG_BACKENDS_MAX];
 	struct cfg_tls tls;
+	struct cfg_metrics metrics;
+	struct cfg_log log;
 };
 
 /* Fills c with every default (no ports, no listeners, no backends). */

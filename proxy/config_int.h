@@ -66,6 +66,9 @@ int cfg_parse_ipv4(const char *s, uint32_t *out);
 int cfg_ipv4(struct cfg_ctx *x, const config_setting_t *g, const char *key, uint32_t *out);
 
 /* config_net.c */
+/* config_obs.c: the metrics and log sections, and their defaults. */
+void cfg_obs_defaults(struct cfg *c);
+int cfg_parse_obs(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 int cfg_parse_ports(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 int cfg_parse_listeners(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 int cfg_parse_backends(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);

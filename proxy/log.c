@@ -4,10 +4,21 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+
+/* Set once by log_to_syslog() before other threads exist, read-only
+ * after: the process's one log target. */
+static int log_syslog;
+
+void log_to_syslog(void)
+{
+	openlog("bulwark", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_syslog = 1;
+}
 
 static const char *level_name(enum log_level lvl)
 {
@@ -22,6 +33,17 @@ void log_kv(enum log_level lvl, const char *fmt, ...)
 	va_list ap;
 	int n, m;
 
+	if (log_syslog) {
+		n = snprintf(line, sizeof(line), "level=%s ", level_name(lvl));
+		va_start(ap, fmt);
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+		va_end(ap);
+		syslog((int)lvl, "%s", line);
+		if (lvl > LOG_LVL_ERR)
+			return;
+		/* errors also on stderr: a failing start must be seen where
+		 * it was started from */
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",

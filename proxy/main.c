@@ -19,19 +19,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_launch.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 
 #include "config.h"
 #include "drv.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "relay.h"
 #include "scan.h"
 #include "smtp.h"
+#include "stats.h"
 #include "tls.h"
 #include "tls_client.h"
 #include "worker.h"
@@ -69,6 +74,11 @@ struct main_ctx {
 	struct tls_ctx *tls_own[CFG_LISTENERS_MAX];
 	uint8_t tls_li[CFG_LISTENERS_MAX]; /* a listener of each, for its files */
 	uint32_t n_tls;
+	/* observability (stats.h, metrics.h) */
+	struct stats_src src;
+	struct metrics metrics;
+	struct stats_junk junk;
+	int tel_up, pdump_up;
 };
 
 static void usage(FILE *f)
@@ -489,10 +499,63 @@ static void fault_stats_log(const char *port, const struct drv_fault *f)
 	       (unsigned long)st.tx.tx_full);
 }
 
+/*
+ * The live readers (stats.h): the /metrics endpoint, the telemetry
+ * commands, and rte_pdump so that dpdk-dumpcap can attach (a secondary
+ * process: it needs a primary started without --in-memory). Returns 0 or
+ * -errno with err.
+ */
+static int start_obs(struct main_ctx *m, char *err, size_t errlen)
+{
+	int rc;
+
+	m->src = (struct stats_src){
+		.cfg = m->cfg,
+		.workers = m->workers,
+		.n_workers = m->n_workers,
+		.relays = m->relays,
+		.n_relays = m->n_relays,
+		.ports = m->ports,
+		.n_ports = m->n_open,
+	};
+	stats_junk_summary(&m->src, &m->junk, 0, 0); /* learns the start */
+	if ((rc = metrics_telemetry_start(&m->src)) != 0) {
+		snprintf(err, errlen, "telemetry: cannot register /bulwark/ commands: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	m->tel_up = 1;
+	if (rte_pdump_init() != 0) {
+		snprintf(err, errlen, "rte_pdump_init failed: %s", rte_strerror(rte_errno));
+		return -EINVAL;
+	}
+	m->pdump_up = 1;
+	if ((rc = metrics_start(&m->metrics, &m->src, &m->cfg->metrics, err, errlen)) != 0)
+		return rc;
+	if (m->cfg->metrics.port != 0) {
+		char ip[INET_ADDRSTRLEN];
+		struct in_addr a = { .s_addr = m->cfg->metrics.addr };
+
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		log_kv(LOG_LVL_INFO, "event=metrics_up listen=%s:%u max_clients=%u timeout_s=%u",
+		       ip, m->cfg->metrics.port, m->cfg->metrics.max_clients,
+		       m->cfg->metrics.timeout_s);
+	}
+	return 0;
+}
+
 /* Stops the workers, then the relays, prints the counters, frees
  * everything. */
 static void shutdown_all(struct main_ctx *m, int print)
 {
+	/* the readers first: nothing may read a worker being freed */
+	metrics_stop(&m->metrics);
+	if (m->tel_up)
+		metrics_telemetry_stop();
+	m->tel_up = 0;
+	if (m->pdump_up)
+		rte_pdump_uninit();
+	m->pdump_up = 0;
 	for (uint16_t i = 0; i < m->n_launched; i++)
 		__atomic_store_n(&m->workers[i]->ctl_stop, 1, __ATOMIC_RELEASE);
 	for (uint16_t i = 0; i < m->n_launched; i++)
@@ -501,6 +564,9 @@ static void shutdown_all(struct main_ctx *m, int print)
 		__atomic_store_n(&m->relays[i]->ctl_stop, 1, __ATOMIC_RELEASE);
 	for (uint16_t i = 0; i < m->n_rlaunched; i++)
 		rte_eal_wait_lcore(m->rlcore[i]);
+	if (print) /* the last interval's junk */
+		stats_junk_summary(&m->src, &m->junk, m->cfg->log.junk_interval_s,
+				   m->cfg->log.junk_samples);
 	for (uint16_t i = 0; i < m->n_workers; i++) {
 		if (print)
 			worker_stats_log(m->workers[i]);
@@ -582,9 +648,15 @@ static void run(struct main_ctx *m)
 {
 	time_t rotated = time(NULL);
 	sig_atomic_t hups = main_hups, usr1 = main_usr1;
+	uint64_t junk_at = worker_now_ms();
 
 	while (main_signals == 0) {
 		sleep_ms(MAIN_POLL_MS);
+		if (worker_now_ms() - junk_at >= (uint64_t)m->cfg->log.junk_interval_s * 1000) {
+			junk_at = worker_now_ms();
+			stats_junk_summary(&m->src, &m->junk, m->cfg->log.junk_interval_s,
+					   m->cfg->log.junk_samples);
+		}
 		if (main_hups != hups) {
 			hups = main_hups;
 			reload_tls(m);
@@ -670,6 +742,8 @@ int main(int argc, char **argv)
 		free(m.cfg);
 		return 1;
 	}
+	if (m.cfg->log.target == CFG_LOG_SYSLOG)
+		log_to_syslog();
 	if (m.cfg->n_backends == 0)
 		log_kv(LOG_LVL_WARN, "event=no_backends msg=\"no backends configured: MAIL is "
 				     "answered 421 4.3.0\"");
@@ -686,7 +760,8 @@ int main(int argc, char **argv)
 	net_cookie_init(&m.secret, key);
 	if ((rc = start_eal(&m, err, sizeof(err))) != 0 ||
 	    (rc = open_ports(&m, err, sizeof(err))) != 0 ||
-	    (rc = start_workers(&m, err, sizeof(err))) != 0) {
+	    (rc = start_workers(&m, err, sizeof(err))) != 0 ||
+	    (rc = start_obs(&m, err, sizeof(err))) != 0) {
 		log_kv(LOG_LVL_ERR, "event=startup_failed msg=\"%s\"", unquote(err));
 		shutdown_all(&m, 0);
 		free_tls(&m);
@@ -698,6 +773,8 @@ int main(int argc, char **argv)
 	       "pid=%d",
 	       BULWARK_VERSION, m.n_open, m.n_workers, m.n_relays, m.cfg->n_backends,
 	       m.cfg->n_listeners, (int)getpid());
+	if (m.cfg->log.target == CFG_LOG_SYSLOG) /* DESIGN §4: "ready" where it was started */
+		fprintf(stderr, "level=info event=ready pid=%d log_target=syslog\n", (int)getpid());
 	run(&m);
 	shutdown_all(&m, 1);
 	log_kv(LOG_LVL_INFO, "event=exit status=0");

@@ -437,6 +437,41 @@ const uint8_t *sess_helo_arg(const struct worker *w, const struct sess *se, size
 	return sess_helo_get(&w->helo, se->helo, n);
 }
 
+/* Counts the final line of every reply in p[0..n) ("NNN " or "NNN\r\n"
+ * at a line start) by code: the core appends whole replies only, local
+ * and the backend's alike. */
+static void sess_count_replies(struct worker *w, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 4 <= n) {
+		const uint8_t *l = p + i;
+		const uint8_t *e = memchr(l, '\n', n - i);
+		unsigned code = (unsigned)(l[0] - '0') * 100 + (unsigned)(l[1] - '0') * 10 +
+				(unsigned)(l[2] - '0');
+
+		if (l[0] >= '2' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' &&
+		    l[2] <= '9' && (l[3] == ' ' || l[3] == '\r'))
+			w->st.replies[code - WORKER_CODE_MIN]++;
+		if (e == NULL)
+			break;
+		i = (size_t)(e - p) + 1;
+	}
+}
+
+/* Keeps the client of a junk session for the summary (a small ring,
+ * overwritten: bounded whatever the flood). */
+static void sess_junk_sample(struct worker *w, const struct sess *se)
+{
+	uint32_t raddr, laddr;
+	uint16_t rport, lport;
+	uint64_t q = w->st.junk_seq;
+
+	net_conn_peer(se->c, &raddr, &rport, &laddr, &lport);
+	__atomic_store_n(&w->st.junk_addr[q % WORKER_SAMPLES], raddr, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->st.junk_seq, q + 1, __ATOMIC_RELEASE);
+}
+
 /* In the order of smtp.h: the EHLO argument kept, client bytes, then the
  * backend's (sess_relay.c), then the rest. */
 int sess_carry(struct worker *w, struct sess *se, uint64_t now)
@@ -451,6 +486,7 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		smtp_out_reset(o);
 		return -1;
 	}
+	sess_count_replies(w, o->buf, o->len);
 	rc = sess_send(w, se, o->buf, o->len, now);
 	if (rc == 0) {
 		line_put(w, se, 0);
@@ -480,6 +516,9 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
 		if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
 			w->st.sigs[sig]++;
+		if (reason == SMTP_CLOSE_NONSMTP || reason == SMTP_CLOSE_PREGREET ||
+		    reason == SMTP_CLOSE_ERRORS)
+			sess_junk_sample(w, se);
 		return sess_close_soon(w, se, now);
 	}
 	if (act & SMTP_ACT_MORE)

@@ -41,7 +41,10 @@ uint64_t worker_now_ms(void)
 static void tx_flush(struct wport *wp)
 {
 	uint16_t sent = 0, n = wp->ntx;
+	uint64_t bytes = 0;
 
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(wp->tx[i]);
 	if (wp->fault != NULL) {
 		drv_fault_tx_burst(wp->fault, wp->queue, wp->tx, n); /* takes all */
 		sent = n;
@@ -52,11 +55,14 @@ static void tx_flush(struct wport *wp)
 								  (uint16_t)(n - sent)));
 		if (sent < n) {
 			/* a full device queue is a lossy link: TCP retransmits */
+			for (uint16_t i = sent; i < n; i++)
+				bytes -= rte_pktmbuf_pkt_len(wp->tx[i]);
 			rte_pktmbuf_free_bulk(wp->tx + sent, (unsigned)(n - sent));
 			wp->w->st.tx_drop += (uint64_t)(n - sent);
 		}
 	}
 	wp->w->st.tx_pkts += n;
+	wp->w->st.tx_bytes[wp->idx] += bytes;
 	wp->ntx = 0;
 }
 
@@ -383,6 +389,11 @@ void worker_tls_mem_log(const struct worker *w)
 	       "arena_bytes=%lu bytes_per_session=%lu arena=%s",
 	       w->id, (unsigned long)live, (unsigned long)n, (unsigned long)b,
 	       (unsigned long)(n != 0 ? b / n : 0), w->st.tls_mem_ok ? "yes" : "no");
+}
+
+const char *worker_close_name(unsigned reason)
+{
+	return reason < SMTP_CLOSE_COUNT ? close_names[reason] : "?";
 }
 
 void worker_stats_log(const struct worker *w)

@@ -61,8 +61,13 @@ struct sess_rl {
 
 #define RL_STASH_MAX 64u /* message objects a worker keeps at hand */
 
-/* Per-worker counters: written by the worker only, read by the main lcore
- * when it prints them (at exit: no tearing concerns). */
+#define WORKER_CODE_MIN 200 /* replies[] counts codes 200..599 */
+#define WORKER_CODES    400
+#define WORKER_SAMPLES  16 /* junk clients kept for the summary (ring) */
+
+/* Per-worker counters: written by the worker only (plain increments of
+ * naturally aligned 64-bit words), read live by the main lcore's threads
+ * with relaxed atomic loads (proxy/stats.h says why that cannot tear). */
 struct worker_stats {
 	uint64_t accepted;                 /* sessions started */
 	uint64_t refused;                  /* no free session: the flow got RST */
@@ -106,8 +111,14 @@ struct worker_stats {
 	uint64_t tls_mem_ok;       /* 1: the arena is measured (jemalloc) */
 	uint64_t helo_lost;        /* no room for an EHLO/HELO argument: aborted */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
-	uint64_t sleeps; /* idle back-off sleeps */
-	uint64_t peak;   /* most sessions at once */
+	uint64_t sleeps;                  /* idle back-off sleeps */
+	uint64_t peak;                    /* most sessions at once */
+	uint64_t replies[WORKER_CODES];   /* final reply lines sent, by code - 200 */
+	uint64_t tx_bytes[CFG_PORTS_MAX]; /* frame bytes handed to each port's queue */
+	/* the last junk clients (closed nonsmtp, pregreet or errors): a ring
+	 * the summary reads; junk_seq counts every one (release store) */
+	uint32_t junk_addr[WORKER_SAMPLES]; /* network order */
+	uint64_t junk_seq;
 } __rte_cache_aligned;
 
 struct worker;
@@ -210,6 +221,9 @@ int worker_main(void *arg);
 
 /* Frees what worker_init() took (flows vanish without a frame). */
 void worker_destroy(struct worker *w);
+
+/* Name of an enum smtp_close value ("quit", "nonsmtp", ...). */
+const char *worker_close_name(unsigned reason);
 
 /* Logs the worker's counters as one key=value line. */
 void worker_stats_log(const struct worker *w);

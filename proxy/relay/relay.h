@@ -127,6 +127,11 @@ struct relay_stats {
 	uint64_t tls_fail;    /* handshakes failed (verification included) */
 	uint64_t tls_discard; /* plaintext bytes after the 220 to STARTTLS, dropped */
 	uint64_t be_tls_fail[CFG_BACKENDS_MAX];
+	uint64_t msgs;                      /* final dots the backend answered 2xx */
+	uint64_t msgs_refused;              /* final dots answered 4xx/5xx (also early) */
+	uint64_t data_bytes;                /* body bytes (wire form, final dot included)
+					     * queued for the backends */
+	uint64_t be_msgs[CFG_BACKENDS_MAX]; /* 2xx to the final dot, per backend */
 };
 
 /* One backend as seen by one relay lcore. */

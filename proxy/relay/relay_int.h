@@ -70,6 +70,20 @@ enum relay_local {
 	RL_COUNT
 };
 
+/* What the session's log line says (relay_log.c), kept as it goes. */
+#define RELAY_QID_MAX 64
+struct relay_slog {
+	uint64_t t_open; /* ms */
+	uint64_t bytes;  /* body bytes queued */
+	uint32_t msgs;   /* 2xx to the final dot */
+	uint8_t logged;
+	uint8_t dot_wait; /* the final dot was queued: the next backend reply is its */
+	uint8_t be_seen;  /* be holds the last backend that reached READY */
+	uint8_t be;
+	uint8_t qid_len;
+	char qid[RELAY_QID_MAX]; /* from the last 2xx to a final dot */
+};
+
 struct relay_sess {
 	uint8_t tag; /* RELAY_EP_SESS */
 	uint8_t st;  /* enum relay_sess_st */
@@ -116,6 +130,7 @@ struct relay_sess {
 	uint32_t rlen;
 	struct relay_sess *prev, *next; /* r->live; after RS_DEAD r->dead (next only) */
 	struct relay_sess *rnext;       /* r->retry */
+	struct relay_slog lg;
 	uint8_t rbuf[RELAY_MSG_DATA];
 };
 
@@ -193,6 +208,20 @@ int relay_io_emit(struct relay *r, struct relay_sess *s);
  * unsent and answers the final dot with the kept reply, then GONE. 0
  * (waiting for the final dot or a relay object), or -1 when s ended. */
 int relay_io_early(struct relay *r, struct relay_sess *s);
+
+/* relay_log.c: the per-session line (log.sessions) and its counters */
+/* Body object m was queued for s. */
+void relay_log_body(struct relay *r, struct relay_sess *s, const struct relay_msg *m);
+/* The backend answered the final dot with code (the reply at p[0..n)). */
+void relay_log_dot(struct relay *r, struct relay_sess *s, unsigned code, const uint8_t *p,
+		   size_t n);
+/* The session ended for the client (quit, abort, gone, none, busy,
+ * shutdown): logs its line once. */
+void relay_log_end(struct relay *r, struct relay_sess *s, const char *outcome);
+/* Copies the queue id from a 2xx reply to a final dot: the token after
+ * "queued as" (Postfix), else the last token of the last line; at most
+ * cap - 1 bytes of [A-Za-z0-9.:@_+=/-]. Returns its length. Pure. */
+size_t relay_log_qid(const uint8_t *p, size_t n, char *out, size_t cap);
 
 /* relay_be.c */
 /* Picks a backend not in tried; -1: none (*full set when some were

@@ -238,6 +238,7 @@ static int commit_head(struct relay *r, struct relay_sess *s)
 		}
 	} else if (m->flags & RELAY_F_DATA_END) {
 		s->body = 0; /* a reply from now on answers the final dot */
+		s->lg.dot_wait = 1;
 		if (pend_push(r, s, RL_BACKEND, 0))
 			return HEAD_BAD;
 	}
@@ -629,6 +630,8 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		/* The backend's own EHLO reply is never shown to the client:
 		 * only the fact that it is ready. */
 		s->st = RS_READY;
+		s->lg.be_seen = 1;
+		s->lg.be = s->be;
 		r->st.ready++;
 		relay_be_result(r, s->be, 1);
 		relay_sess_event(r, s, SMTP_BACKEND_READY);
@@ -643,6 +646,7 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 			 * final dot will get (DESIGN §3: the backend's own). */
 			if (s->body && code >= 400) {
 				r->st.early++;
+				relay_log_dot(r, s, code, s->rbuf, len);
 				relay_sess_early(r, s, len);
 				return -1;
 			}
@@ -653,6 +657,10 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		m = sess_obj(r, s);
 		if (!m)
 			return 0;
+		if (s->lg.dot_wait) { /* the first backend reply after the final dot */
+			s->lg.dot_wait = 0;
+			relay_log_dot(r, s, code, s->rbuf, len);
+		}
 		sess_reply_out(r, s, m, s->rbuf, len);
 		rbuf_drop(s, len);
 		r->st.replies++;

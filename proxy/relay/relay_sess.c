@@ -120,6 +120,10 @@ void relay_sess_free(struct relay *r, struct relay_sess *s, int rst)
 /* Ends the session with an event to its worker. */
 static void sess_end(struct relay *r, struct relay_sess *s, enum smtp_backend_ev ev)
 {
+	relay_log_end(r, s,
+		      ev == SMTP_BACKEND_GONE   ? "gone"
+		      : ev == SMTP_BACKEND_BUSY ? "busy"
+						: "none");
 	if (s->attached)
 		relay_sess_event(r, s, ev);
 	relay_sess_free(r, s, 1);
@@ -279,6 +283,7 @@ struct relay_sess *relay_sess_open(struct relay *r, uint16_t w, const struct rel
 	s->w = w;
 	s->sid = m->sid;
 	s->gen = m->gen;
+	s->lg.t_open = r->now;
 	memcpy(&s->open, m->data, m->len < sizeof(s->open) ? m->len : sizeof(s->open));
 	relay_rscan_init(&s->rs);
 	s->attached = 1;
@@ -291,6 +296,7 @@ struct relay_sess *relay_sess_open(struct relay *r, uint16_t w, const struct rel
 void relay_sess_queue(struct relay *r, struct relay_sess *s, struct relay_msg *m)
 {
 	m->next = NULL;
+	relay_log_body(r, s, m);
 	if (s->q_tail)
 		s->q_tail->next = m;
 	else
@@ -354,6 +360,7 @@ void relay_sess_unstall(struct relay *r, struct relay_sess *s)
 void relay_sess_abort(struct relay *r, struct relay_sess *s)
 {
 	r->st.aborts++;
+	relay_log_end(r, s, "abort");
 	/* Nothing more is written, never a final dot: reset and forget. */
 	relay_sess_free(r, s, 1);
 }
@@ -361,6 +368,7 @@ void relay_sess_abort(struct relay *r, struct relay_sess *s)
 void relay_sess_quit(struct relay *r, struct relay_sess *s)
 {
 	r->st.quits++;
+	relay_log_end(r, s, "quit");
 	if (s->st != RS_READY || s->early) {
 		relay_sess_free(r, s, 1); /* nothing worth a QUIT was said, or no socket */
 		return;
@@ -417,6 +425,7 @@ void relay_sess_timer(struct relay *r, struct relay_sess *s)
 
 void relay_sess_drop(struct relay *r, struct relay_sess *s)
 {
+	relay_log_end(r, s, "shutdown");
 	sess_close_fd(r, s, 1);
 	sess_detach(r, s);
 	live_del(r, s);

@@ -122,6 +122,12 @@ static void test_lab(const char *dir)
 	CHECK(strcmp(cfg.smtp.simd, "auto") == 0);
 	CHECK_EQ(cfg.limits.line_buffers, 0);
 	CHECK_EQ(cfg.limits.syncookie_rotate_s, 600);
+	/* observability defaults: loopback /metrics, stderr, a summary a minute */
+	CHECK_EQ(cfg.metrics.addr, ip("127.0.0.1"));
+	CHECK_EQ(cfg.metrics.port, 9890);
+	CHECK_EQ(cfg.log.target, CFG_LOG_STDERR);
+	CHECK_EQ(cfg.log.sessions, 1);
+	CHECK_EQ(cfg.log.junk_interval_s, 60);
 	CHECK_EQ(cfg_line_buffers(&cfg.limits),
 		 cfg.limits.sessions / 8 < 64 ? 64 : cfg.limits.sessions / 8);
 	CHECK_EQ(cfg.limits.auth_line_buffers, 0);
@@ -201,6 +207,14 @@ static void test_production(const char *dir)
 	CHECK(strcmp(cfg.backends[1].tls_name, "mta2.internal.example") == 0);
 	CHECK_EQ(cfg.tls.min_version, 12);
 	CHECK_EQ(cfg.relay.health_fall, 3);
+	CHECK_EQ(cfg.metrics.addr, ip("127.0.0.1"));
+	CHECK_EQ(cfg.metrics.port, 9890);
+	CHECK_EQ(cfg.metrics.max_clients, 8);
+	CHECK_EQ(cfg.metrics.timeout_s, 5);
+	CHECK_EQ(cfg.log.target, CFG_LOG_STDERR);
+	CHECK_EQ(cfg.log.sessions, 1);
+	CHECK_EQ(cfg.log.junk_interval_s, 60);
+	CHECK_EQ(cfg.log.junk_samples, 4);
 
 	/* submission on 587: STARTTLS + AUTH + require_tls reach the core */
 	CHECK_EQ(cfg_smtp_fill(&cfg, &cfg.listeners[1], NULL, &sc, err, sizeof(err)), 0);
@@ -334,6 +348,23 @@ static const struct bad {
 	  5, "backends[0].tls_name", "must not be empty" },
 	{ BASE "backends = ( { address = \"198.19.0.1\"; tls = \"implicit\"; } );\n", 4,
 	  "backends[0].tls", "\"implicit\" is not one of" },
+	/* observability */
+	{ BASE "metrics = { listen = \"127.0.0.1\"; };\n", 4, "metrics.listen",
+	  "needs address:port" },
+	{ BASE "metrics = { listen = \"127.0.0.1:0\"; };\n", 4, "metrics.listen",
+	  "port \"0\" must be 1..65535" },
+	{ BASE "metrics = { listen = \"localhost:9890\"; };\n", 4, "metrics.listen",
+	  "\"localhost\" is not an IPv4 address" },
+	{ BASE "metrics = { max_clients = 0; };\n", 4, "metrics.max_clients",
+	  "out of range 1..1024" },
+	{ BASE "metrics = { timeout_s = 601; };\n", 4, "metrics.timeout_s", "out of range 1..600" },
+	{ BASE "metrics = { port = 9890; };\n", 4, "metrics.port", "unknown key" },
+	{ BASE "log = { target = \"file\"; };\n", 4, "log.target",
+	  "\"file\" is not one of \"stderr\", \"syslog\"" },
+	{ BASE "log = { junk_interval_s = 0; };\n", 4, "log.junk_interval_s",
+	  "out of range 1..86400" },
+	{ BASE "log = { junk_samples = 17; };\n", 4, "log.junk_samples", "out of range 0..16" },
+	{ BASE "log = { sessions = 1; };\n", 4, "log.sessions", "must be true or false" },
 	/* syntax */
 	{ BASE "limits = { sessions = ; };\n", 4, "", "syntax error" },
 };
@@ -385,6 +416,21 @@ static void test_broken(void)
 	cfg.limits.auth_line_buffers = 0;
 	cfg.limits.sessions = 6400;
 	CHECK_EQ(cfg_auth_line_buffers(&cfg.limits), 100);
+	/* metrics.listen "" turns the endpoint off; syslog, another address */
+	CHECK_EQ(cfg_load_string(&cfg,
+				 BASE "metrics = { listen = \"\"; };\nlog = { target = \"syslog\"; "
+				      "sessions = false; junk_samples = 0; };\n",
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.metrics.port, 0);
+	CHECK_EQ(cfg.log.target, CFG_LOG_SYSLOG);
+	CHECK_EQ(cfg.log.sessions, 0);
+	CHECK_EQ(cfg.log.junk_samples, 0);
+	CHECK_EQ(cfg_load_string(&cfg, BASE "metrics = { listen = \"10.1.2.3:19890\"; };\n",
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.metrics.addr, ip("10.1.2.3"));
+	CHECK_EQ(cfg.metrics.port, 19890);
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");
