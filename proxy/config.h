@@ -195,6 +195,26 @@ struct cfg_tls {
 	uint8_t min_version;     /* 12 or 13 */
 };
 
+enum cfg_limit_action {
+	CFG_LIMIT_REPLY = 0, /* "reply": 421 4.7.0 and close */
+	CFG_LIMIT_DROP,      /* "drop": the SYN is dropped silently */
+};
+
+/* client_limits: per client address, per worker (0 = off); reloadable
+ * except table_size (config_limits.c). */
+struct cfg_client_limits {
+	uint32_t sessions, rate, errors_per_min;
+	uint8_t action; /* enum cfg_limit_action */
+	uint32_t table_size;
+};
+
+/* lists: CIDR files (cidr.h), "" = none; reloadable. */
+struct cfg_lists {
+	char allow[CFG_PATH_MAX];
+	char deny[CFG_PATH_MAX];
+	uint32_t max_entries; /* per file */
+};
+
 struct cfg {
 	char file[CFG_PATH_MAX];
 	struct cfg_eal eal;
@@ -209,6 +229,8 @@ struct cfg {
 	uint32_t n_backends;
 	struct cfg_backend backends[CFG_BACKENDS_MAX];
 	struct cfg_tls tls;
+	struct cfg_client_limits client_limits;
+	struct cfg_lists lists;
 };
 
 /* Fills c with every default (no ports, no listeners, no backends). */

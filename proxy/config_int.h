@@ -70,4 +70,8 @@ int cfg_parse_ports(struct cfg_ctx *x, const config_setting_t *root, struct cfg 
 int cfg_parse_listeners(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 int cfg_parse_backends(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 
+/* config_limits.c: client_limits and lists (defaults, parse) */
+void cfg_limits_defaults(struct cfg *c);
+int cfg_parse_client_limits(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
+
 #endif /* BULWARK_CONFIG_INT_H */

@@ -201,6 +201,7 @@ static struct sess *sess_get(struct worker *w)
 
 static void sess_put(struct worker *w, struct sess *se)
 {
+	sess_limit_end(w, se);
 	wheel_cancel(&w->wheel, &se->tm);
 	sess_tls_put(w, se);
 	if (se->rl)
@@ -412,6 +413,8 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
 		if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
 			w->st.sigs[sig]++;
+		if (reason == SMTP_CLOSE_NONSMTP || reason == SMTP_CLOSE_PREGREET)
+			sess_limit_junk(w, se);
 		return sess_close_soon(w, se, now);
 	}
 	if (act & SMTP_ACT_MORE)
@@ -492,6 +495,7 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	uint32_t raddr, laddr;
 	uint16_t rport, lp;
 	uint8_t li;
+	int refuse;
 
 	net_conn_peer(c, &raddr, &rport, &laddr, &lp);
 	if ((li = sess_listener(w, laddr, lport)) == UINT8_MAX)
@@ -505,6 +509,13 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	se->port = wp - w->port;
 	net_conn_set_app(c, se);
 	w->st.accepted++;
+	refuse = sess_admit(w, se, raddr, now);
+	if (refuse != SMTP_R_NONE && w->sh->smtp[li].tls_implicit) {
+		/* no plaintext reply makes sense before a TLS handshake */
+		memset(&se->s, 0, sizeof(se->s));
+		sess_close(w, se, now);
+		return 0;
+	}
 	if (w->sh->smtp[li].tls_implicit) {
 		/* implicit TLS: the core starts once the handshake is done
 		 * (sess_tls.c; during the drain it then answers 421 4.3.2);
@@ -517,7 +528,12 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	}
 	smtp_out_reset(&w->out);
 	smtp_start(&se->s, &w->sh->smtp[li], NULL, SESS_LINE_CAP, now, &w->out);
-	if (w->draining) {
+	if (refuse != SMTP_R_NONE) {
+		/* the deny list (554 5.7.1) or a per-client limit (421 4.7.0)
+		 * answers instead of the greeting, then the session closes */
+		smtp_out_reset(&w->out);
+		smtp_refuse(&se->s, (enum smtp_reply_id)refuse, now, &w->out);
+	} else if (w->draining) {
 		/* DESIGN §3: during the drain a new client completes its
 		 * handshake and reads 421 4.3.2 instead of the greeting. */
 		smtp_out_reset(&w->out);
@@ -611,6 +627,7 @@ void sess_ops(struct net_ops *ops)
 	ops->peer_fin = up_peer_fin;
 	ops->closed = up_closed;
 	ops->writable = up_writable;
+	ops->syn_filter = sess_syn_filter;
 }
 
 /* ---- timers and drain ---------------------------------------------------- */

@@ -50,6 +50,23 @@ void sess_end(struct worker *w, struct sess *se, uint64_t now, int hard);
  * aborted and freed). */
 int sess_park_hold(struct worker *w, struct sess *se, uint64_t now);
 
+/* ---- sess_limit.c ---------------------------------------------------------- */
+
+/* A session from addr (network order) starts: the deny list, the allow
+ * list, then the per-client limits (se is counted when admitted). Returns
+ * SMTP_R_NONE (admitted), SMTP_R_DENIED or SMTP_R_CLIENT_LIMIT. */
+int sess_admit(struct worker *w, struct sess *se, uint32_t addr, uint64_t now);
+
+/* se closes for non-SMTP input or pregreet: one more error for its address. */
+void sess_limit_junk(struct worker *w, const struct sess *se);
+
+/* se ends: its address's session count goes down, its errors are charged. */
+void sess_limit_end(struct worker *w, struct sess *se);
+
+/* net_ops.syn_filter: with client_limits.action = "drop", 1 for a SYN
+ * from an address over its limit (arg: the struct wport). */
+int sess_syn_filter(void *arg, uint32_t raddr, uint16_t lport, uint64_t now);
+
 /* ---- sess_tls.c ------------------------------------------------------------ */
 
 /* se's TLS side while it has a TLS session, else NULL. */

@@ -303,6 +303,23 @@ static const struct bad {
 	{ "ports = ( { name = \"p0\"; devargs = \"net_ring0\"; address = \"198.18.0.2/24\";\n"
 	  " fault = { rx = {\n drop = 101; }; }; } );\n" LSTN SMTP,
 	  3, "ports[0].fault.rx.drop", "out of range 0..100" },
+	/* client_limits and lists (issue 7) */
+	{ BASE "client_limits = { sessions = 2000000; };\n", 4, "client_limits.sessions",
+	  "out of range 0..1000000" },
+	{ BASE "client_limits = { rate = 100001; };\n", 4, "client_limits.rate",
+	  "out of range 0..100000" },
+	{ BASE "client_limits = { errors_per_min = 10001; };\n", 4, "client_limits.errors_per_min",
+	  "out of range 0..10000" },
+	{ BASE "client_limits = { action = \"reset\"; };\n", 4, "client_limits.action",
+	  "\"reset\" is not one of \"reply\", \"drop\"" },
+	{ BASE "client_limits = { table_size = 10; };\n", 4, "client_limits.table_size",
+	  "out of range 64..16777216" },
+	{ BASE "client_limits = { session = 3; };\n", 4, "client_limits.session",
+	  "did you mean 'sessions'?" },
+	{ BASE "lists = { deny = \"\"; };\n", 4, "lists.deny", "must not be empty" },
+	{ BASE "lists = { allow = 5; };\n", 4, "lists.allow", "must be a string" },
+	{ BASE "lists = { max_entries = 0; };\n", 4, "lists.max_entries", "out of range" },
+	{ BASE "lists = { denny = \"x\"; };\n", 4, "lists.denny", "did you mean 'deny'?" },
 	/* syntax */
 	{ BASE "limits = { sessions = ; };\n", 4, "", "syntax error" },
 };
@@ -333,6 +350,28 @@ static void test_broken(void)
 	/* the base itself is fine */
 	CHECK_EQ(cfg_load_string(&cfg, BASE, "test.conf", err, sizeof(err)), 0);
 	CHECK_EQ(cfg.n_ports, 1);
+	/* client_limits and lists: defaults (off), then every key */
+	CHECK_EQ(cfg.client_limits.sessions, 0);
+	CHECK_EQ(cfg.client_limits.rate, 0);
+	CHECK_EQ(cfg.client_limits.errors_per_min, 0);
+	CHECK_EQ(cfg.client_limits.action, CFG_LIMIT_REPLY);
+	CHECK_EQ(cfg.client_limits.table_size, 65536);
+	CHECK_EQ(cfg.lists.allow[0], 0);
+	CHECK_EQ(cfg.lists.max_entries, 100000);
+	CHECK_EQ(cfg_load_string(&cfg,
+				 BASE "client_limits = { sessions = 20; rate = 10; errors_per_min = 30;\n"
+				      " action = \"drop\"; table_size = 4096; };\n"
+				      "lists = { allow = \"/a.txt\"; deny = \"/d.txt\"; max_entries = 7; };\n",
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.client_limits.sessions, 20);
+	CHECK_EQ(cfg.client_limits.rate, 10);
+	CHECK_EQ(cfg.client_limits.errors_per_min, 30);
+	CHECK_EQ(cfg.client_limits.action, CFG_LIMIT_DROP);
+	CHECK_EQ(cfg.client_limits.table_size, 4096);
+	CHECK(strcmp(cfg.lists.allow, "/a.txt") == 0);
+	CHECK(strcmp(cfg.lists.deny, "/d.txt") == 0);
+	CHECK_EQ(cfg.lists.max_entries, 7);
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");
