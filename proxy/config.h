@@ -32,6 +32,7 @@
 #define CFG_HOST_MAX      256
 #define CFG_AUTH_MAX      128 /* "PLAIN LOGIN ..." */
 #define CFG_RSS_KEY_MAX   64
+#define CFG_PROXY_FROM_MAX 16 /* listeners[].proxy_from entries */
 
 /* A feature the hardware may or may not have. */
 enum cfg_tri {
@@ -124,6 +125,14 @@ struct cfg_listener {
 	char auth[CFG_AUTH_MAX]; /* mechanisms, space-separated; "" = no AUTH */
 	char cert[CFG_PATH_MAX]; /* "" = tls.cert */
 	char key[CFG_PATH_MAX];  /* "" = tls.key */
+	/* accept_proxy (issue 7): a PROXY v1/v2 header first, from these
+	 * sources only (host-order ranges), within proxy_timeout_ms */
+	uint8_t accept_proxy;
+	uint8_t n_proxy_from;
+	struct {
+		uint32_t lo, hi;
+	} proxy_from[CFG_PROXY_FROM_MAX];
+	uint32_t proxy_timeout_ms;
 	unsigned line;
 };
 

@@ -194,6 +194,7 @@ static struct sess *sess_get(struct worker *w)
 	se->helo = 0;
 	se->flags = 0;
 	se->used = 1;
+	memset(&w->cl_s[se - w->sess], 0, sizeof(w->cl_s[0]));
 	if (++w->live > w->st.peak)
 		w->st.peak = w->live;
 	return se;
@@ -487,34 +488,19 @@ uint8_t sess_listener(const struct worker *w, uint32_t laddr, uint16_t lport)
 	return UINT8_MAX;
 }
 
-static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now)
+/* The session of listener li starts for client addr (network order: the
+ * TCP peer, or a PROXY header's source): lists and limits, then the
+ * core's greeting (or the refusal, or the drain's 421). Returns -1 when se
+ * ended or is closing, else 0. */
+static int sess_begin(struct worker *w, struct sess *se, uint8_t li, uint32_t addr, uint64_t now)
 {
-	struct wport *wp = arg;
-	struct worker *w = wp->w;
-	struct sess *se;
-	uint32_t raddr, laddr;
-	uint16_t rport, lp;
-	uint8_t li;
-	int refuse;
+	int refuse = sess_admit(w, se, addr, now);
 
-	net_conn_peer(c, &raddr, &rport, &laddr, &lp);
-	if ((li = sess_listener(w, laddr, lport)) == UINT8_MAX)
-		return -1;
-	se = sess_get(w);
-	if (se == NULL) {
-		w->st.refused++;
-		return -1;
-	}
-	se->c = c;
-	se->port = wp - w->port;
-	net_conn_set_app(c, se);
-	w->st.accepted++;
-	refuse = sess_admit(w, se, raddr, now);
 	if (refuse != SMTP_R_NONE && w->sh->smtp[li].tls_implicit) {
 		/* no plaintext reply makes sense before a TLS handshake */
 		memset(&se->s, 0, sizeof(se->s));
 		sess_close(w, se, now);
-		return 0;
+		return -1;
 	}
 	if (w->sh->smtp[li].tls_implicit) {
 		/* implicit TLS: the core starts once the handshake is done
@@ -522,8 +508,10 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 		 * at the handshake cap the connection is closed before any
 		 * handshake */
 		memset(&se->s, 0, sizeof(se->s));
-		if (sess_tls_start(w, se, li, 1, now) != 0)
+		if (sess_tls_start(w, se, li, 1, now) != 0) {
 			sess_close(w, se, now);
+			return -1;
+		}
 		return 0;
 	}
 	smtp_out_reset(&w->out);
@@ -540,7 +528,40 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 		smtp_drain(&se->s, now, &w->out);
 		w->st.drained++;
 	}
-	sess_carry(w, se, now);
+	return sess_carry(w, se, now) == 0 ? 0 : -1;
+}
+
+static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now)
+{
+	struct wport *wp = arg;
+	struct worker *w = wp->w;
+	struct sess *se;
+	uint32_t raddr, laddr;
+	uint16_t rport, lp;
+	uint8_t li;
+
+	net_conn_peer(c, &raddr, &rport, &laddr, &lp);
+	if ((li = sess_listener(w, laddr, lport)) == UINT8_MAX)
+		return -1;
+	se = sess_get(w);
+	if (se == NULL) {
+		w->st.refused++;
+		return -1;
+	}
+	se->c = c;
+	se->port = wp - w->port;
+	net_conn_set_app(c, se);
+	w->st.accepted++;
+	if (w->sh->cfg->listeners[li].accept_proxy) {
+		/* behind a load balancer: nothing is sent before its PROXY
+		 * header (sess_proxy_recv); a source not allowed to send
+		 * one is closed at once */
+		memset(&se->s, 0, sizeof(se->s));
+		if (sess_proxy_wait(w, se, li, raddr, now) != 0)
+			sess_close(w, se, now);
+		return 0;
+	}
+	sess_begin(w, se, li, raddr, now);
 	return 0;
 }
 
@@ -555,6 +576,23 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 	if (se->ovf != 0 ||
 	    (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT | SESS_F_RWAIT | SESS_F_CWAIT)))
 		return 0; /* replies parked, no work area, or the backend's turn */
+	if (sess_proxy_waiting(wp->w, se)) {
+		/* the PROXY header: complete, the session begins with its
+		 * address and the bytes after it go to the core */
+		uint32_t addr;
+		uint8_t li;
+		long k = sess_proxy_recv(wp->w, se, p, len, &li, &addr, now);
+
+		if (k <= 0)
+			return k == 0 ? 0 : len;
+		if (sess_begin(wp->w, se, li, addr, now) != 0 || !se->used || se->c != c)
+			return len;
+		if ((size_t)k == len || se->ovf != 0 || (se->flags & SESS_F_CLOSE) ||
+		    sess_tls_of(wp->w, se) != NULL)
+			return (size_t)k;
+		used = sess_feed(wp->w, se, p + k, len - (size_t)k, now);
+		return used == SIZE_MAX ? len : (size_t)k + used;
+	}
 	if (sess_tls_of(wp->w, se) != NULL)
 		return sess_tls_recv(wp->w, se, p, len, now);
 	used = sess_feed(wp->w, se, p, len, now);
@@ -643,6 +681,11 @@ static void sess_fire(struct wheel_timer *t, void *arg, uint64_t now)
 		sess_abort(w, se, now); /* its replies never left: see sess_carry */
 		return;
 	}
+	if (sess_proxy_waiting(w, se)) { /* no PROXY header in time */
+		w->st.proxy_timeout++;
+		sess_close(w, se, now);
+		return;
+	}
 	if (sess_tls_fire(w, se, now))
 		return;
 	smtp_out_reset(&w->out);
@@ -687,6 +730,8 @@ void sess_drain_all(struct worker *w, uint64_t now)
 
 		if (!se->used || (se->flags & SESS_F_CLOSE))
 			continue;
+		if (sess_proxy_waiting(w, se))
+			continue; /* drained when its PROXY header came */
 		if (sess_tls_of(w, se) != NULL && sess_tls_of(w, se)->hs)
 			continue; /* drained when its handshake is done */
 		smtp_out_reset(&w->out);

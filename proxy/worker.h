@@ -43,8 +43,12 @@ struct worker_shared {
 
 /* A session's per-client accounting (sess_limit.c), per slot like sess_tls. */
 struct sess_cl {
-	uint32_t addr; /* the client's address when climit tracks it, else 0 */
-	uint8_t junk;  /* closed for non-SMTP or pregreet: one more error */
+	uint32_t addr;  /* the client's address when climit tracks it, else 0 */
+	uint32_t paddr; /* a PROXY header's source (network order), if pxd */
+	uint16_t pport;
+	uint8_t junk;   /* closed for non-SMTP or pregreet: one more error */
+	uint8_t pxwait; /* listener index + 1 while the PROXY header is awaited */
+	uint8_t pxd;    /* paddr/pport hold the client */
 };
 
 /* A session's TLS side (sess_tls.c), in a per-worker array indexed like
@@ -105,6 +109,11 @@ struct worker_stats {
 	uint64_t denied;            /* deny list: 554 5.7.1 */
 	uint64_t allowed;           /* allow list: limits skipped */
 	uint64_t syn_dropped;       /* client_limits.action = "drop": SYNs dropped */
+	uint64_t proxy_ok;          /* PROXY headers accepted (accept_proxy) */
+	uint64_t proxy_local;       /* ... LOCAL/UNKNOWN: the TCP peer stands */
+	uint64_t proxy_denied;      /* from a source not in proxy_from: closed */
+	uint64_t proxy_bad;         /* not a valid header: closed */
+	uint64_t proxy_timeout;     /* no header within proxy_timeout_ms: closed */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps; /* idle back-off sleeps */
 	uint64_t peak;   /* most sessions at once */

@@ -320,6 +320,21 @@ static const struct bad {
 	{ BASE "lists = { allow = 5; };\n", 4, "lists.allow", "must be a string" },
 	{ BASE "lists = { max_entries = 0; };\n", 4, "lists.max_entries", "out of range" },
 	{ BASE "lists = { denny = \"x\"; };\n", 4, "lists.denny", "did you mean 'deny'?" },
+	/* accept_proxy (issue 7) */
+	{ PORT "listeners = ( { port = 25;\n accept_proxy = true; } );\n" SMTP, 3,
+	  "listeners[0].accept_proxy", "needs proxy_from" },
+	{ PORT "listeners = ( { port = 25;\n proxy_from = [ \"198.18.0.0/24\" ]; } );\n" SMTP, 3,
+	  "listeners[0].proxy_from", "applies only with accept_proxy = true" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n"
+	       " proxy_from = [ \"198.18.0.1/24\" ]; } );\n" SMTP,
+	  3, "listeners[0].proxy_from[0]", "host bits set" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n proxy_from = [ ]; } );\n" SMTP,
+	  3, "listeners[0].proxy_from", "needs 1..16 entries" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true; proxy_from = [ \"198.18.0.9\" ];\n"
+	       " proxy_timeout_ms = 50; } );\n" SMTP,
+	  3, "listeners[0].proxy_timeout_ms", "out of range 100..60000" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true; proxy_from = [ 5 ]; } );\n" SMTP, 2,
+	  "listeners[0].proxy_from[0]", "must be a string" },
 	/* syntax */
 	{ BASE "limits = { sessions = ; };\n", 4, "", "syntax error" },
 };
@@ -372,6 +387,21 @@ static void test_broken(void)
 	CHECK(strcmp(cfg.lists.allow, "/a.txt") == 0);
 	CHECK(strcmp(cfg.lists.deny, "/d.txt") == 0);
 	CHECK_EQ(cfg.lists.max_entries, 7);
+	/* accept_proxy: the balancers as ranges, the deadline */
+	CHECK_EQ(cfg_load_string(&cfg,
+				 PORT "listeners = ( { port = 25; accept_proxy = true;\n"
+				      " proxy_from = [ \"198.18.0.0/24\", \"198.19.0.7\" ];\n"
+				      " proxy_timeout_ms = 500; }, { port = 26; } );\n" SMTP,
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.listeners[0].accept_proxy, 1);
+	CHECK_EQ(cfg.listeners[0].n_proxy_from, 2);
+	CHECK_EQ(cfg.listeners[0].proxy_from[0].lo, 0xc6120000u);
+	CHECK_EQ(cfg.listeners[0].proxy_from[0].hi, 0xc61200ffu);
+	CHECK_EQ(cfg.listeners[0].proxy_from[1].lo, 0xc6130007u);
+	CHECK_EQ(cfg.listeners[0].proxy_timeout_ms, 500);
+	CHECK_EQ(cfg.listeners[1].accept_proxy, 0);
+	CHECK_EQ(cfg.listeners[1].proxy_timeout_ms, 3000);
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");
