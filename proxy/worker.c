@@ -375,7 +375,8 @@ void worker_stats_log(const struct worker *w)
 	       "net_reset=%lu net_timeout=%lu relay_none=%lu starttls=%lu drained=%lu "
 	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu helo_lost=%lu peak=%lu "
 	       "denied=%lu allowed=%lu limit_sessions=%lu limit_rate=%lu limit_errors=%lu "
-	       "limit_syn_dropped=%lu limit_evicted=%lu limit_untracked=%lu rx_pkts=%lu "
+	       "limit_syn_dropped=%lu limit_evicted=%lu limit_untracked=%lu proxy_ok=%lu "
+	       "proxy_local=%lu proxy_denied=%lu proxy_bad=%lu proxy_timeout=%lu rx_pkts=%lu "
 	       "tx_pkts=%lu tx_drop=%lu sleeps=%lu%s",
 	       w->id, w->lcore, (unsigned long)s->accepted, (unsigned long)s->refused,
 	       (unsigned long)s->peer_fin, (unsigned long)s->net_reset,
@@ -387,7 +388,9 @@ void worker_stats_log(const struct worker *w)
 	       (unsigned long)w->cl.st.refused[CLIMIT_RATE],
 	       (unsigned long)w->cl.st.refused[CLIMIT_ERRORS], (unsigned long)s->syn_dropped,
 	       (unsigned long)w->cl.st.evicted, (unsigned long)w->cl.st.untracked,
-	       (unsigned long)s->rx_pkts,
+	       (unsigned long)s->proxy_ok, (unsigned long)s->proxy_local,
+	       (unsigned long)s->proxy_denied, (unsigned long)s->proxy_bad,
+	       (unsigned long)s->proxy_timeout, (unsigned long)s->rx_pkts,
 	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
 	if (w->n_relays != 0)
 		log_kv(
