@@ -189,12 +189,32 @@ s, g = greet(A4)
 report(re.match(GREET, g) is not None, "... while allow-listed .4 is served", g)
 s.close()
 
-# 7. drop mode: the SYN over the limit is never answered
+# 7. the error budget, reloaded: 2 errors per minute; a non-SMTP first line
+#    (500 5.5.2 and a close) costs one, so .5's third session is refused
+set_conf(errors_per_min=2)
+report(hup_and_wait(4), "SIGHUP: client_limits.errors_per_min = 2 published")
+got = []
+for _ in range(3):
+    s, g = greet(A5)
+    if g.startswith("220 "):
+        s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        g += " | " + line(s)
+        closed(s)
+    got.append(g)
+    s.close()
+    time.sleep(0.1)
+report(re.search(r"\| 500 5\.5\.2 ", got[0]) and re.search(r"\| 500 5\.5\.2 ", got[1]) and
+       re.match(LIMIT, got[2]), "errors_per_min 2: after two junk sessions .5 gets 421 4.7.0", got)
+s, g = greet(A2)
+report(re.match(GREET, g) is not None, "... while .2 is served", g)
+s.close()
+
+# 8. drop mode: the SYN over the limit is never answered
 for s, _ in held:
     s.close()
 time.sleep(0.3)
 set_conf(sessions=1, action='"drop"')
-report(hup_and_wait(4), "SIGHUP: sessions = 1, action = drop published")
+report(hup_and_wait(5), "SIGHUP: sessions = 1, action = drop published")
 h, g = greet(A2)
 report(re.match(GREET, g) is not None, "first session from .2 greeted", g)
 try:

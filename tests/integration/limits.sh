@@ -25,6 +25,15 @@ CONF
 chmod 0644 "$conf" "$lists"/*.txt
 chmod 0755 "$lists"
 
+# --check-config reads the lists: a bad line is named with its file:line
+printf '198.18.1.5\n10.0.0.1/8\n' >"$lists/bad.txt"
+sed "s|$lists/deny.txt|$lists/bad.txt|" "$conf" >"$lists/bad.conf"
+out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$lists/bad.conf" --check-config 2>&1) && rc=0 || rc=$?
+expect "--check-config: a bad deny list fails with file:line" "$out rc=$rc" \
+	"lists\.deny: $lists/bad\.txt:2: 10\.0\.0\.1/8: host bits set" 'rc=1$'
+out=$("${BULWARK_BIN:-$root/build/release/bulwark}" -c "$conf" --check-config 2>&1) && rc=0 || rc=$?
+expect "--check-config: the test's config is valid" "$out rc=$rc" 'ok rc=0$'
+
 LAB_NAME=it_lm
 out=$("$root/tools/lab" up --name "$LAB_NAME" --config "$conf")
 eval "$out"
@@ -43,6 +52,7 @@ reject "limits scenario" "$out" '^FAIL '
 st=$(stop_bulwark)
 expect "bulwark exits 0" "$st" '^0$'
 expect "worker counters" "$(cat "$BULWARK_LOG")" 'denied=[1-9]' 'allowed=[1-9]' \
-	'limit_sessions=[1-9]' 'limit_rate=[1-9]' 'limit_syn_dropped=[1-9]' 'close_limit=[1-9]' \
+	'limit_sessions=[1-9]' 'limit_rate=[1-9]' 'limit_errors=[1-9]' 'limit_syn_dropped=[1-9]' \
+	'close_limit=[1-9]' \
 	'close_denied=[1-9]'
 finish
