@@ -16,7 +16,9 @@ cleanup_lm() { rm -rf "$lists" "$conf"; }
 trap 'rc=$?; cleanup_lm; (exit $rc); lab_down' EXIT
 echo "198.18.1.4/32 # allowed" >"$lists/allow.txt"
 printf '# denied\n198.18.1.5\n' >"$lists/deny.txt"
-cp "$root/config/lab.conf" "$conf"
+# telemetry on (lab.conf turns it off): /bulwark/reload is tested too
+sed -e 's/"--no-telemetry", //' "$root/config/lab.conf" >"$conf"
+grep -q -- '--no-telemetry' "$conf" && { echo "FAIL cannot turn telemetry on"; exit 1; }
 cat >>"$conf" <<CONF
 
 client_limits = { sessions = 2; action = "reply"; table_size = 1024; };
@@ -48,6 +50,25 @@ out=$(cli "$PY" "$root/tests/integration/limits.py" "$BULWARK_ADDR" "$BULWARK_PI
 echo "$out"
 expect "limits scenario" "$out" '^fails=0$'
 reject "limits scenario" "$out" '^FAIL '
+
+# the telemetry command does what SIGHUP does (DPDK's own client)
+sock=/var/run/dpdk/bw-lab-$LAB_NAME/dpdk_telemetry.v2
+out=$("$PY" - "$sock" <<'PY' 2>&1 || true
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+json.loads(s.recv(4096))  # the greeting
+s.send(b"/bulwark/reload")
+print(s.recv(4096).decode())
+PY
+)
+expect "telemetry /bulwark/reload answers" "$out" '"reload": *"queued"'
+for ((i = 0; i < 50; i++)); do
+	grep -q 'event=policy_reload generation=6 ' "$BULWARK_LOG" && break
+	sleep 0.1
+done
+expect "... and publishes generation 6" "$(grep 'event=policy_reload' "$BULWARK_LOG")" \
+	'event=policy_reload generation=6 '
 
 st=$(stop_bulwark)
 expect "bulwark exits 0" "$st" '^0$'
