@@ -15,8 +15,8 @@
 #include "cidr.h"
 #include "climit.h"
 
-#define RUNS  11
-#define OPS   2000000u
+#define RUNS 11
+#define OPS  2000000u
 
 static double now_ns(void)
 {
@@ -135,7 +135,8 @@ int main(void)
 	       bench_climit(100000));
 	printf("cidr_set_has, 1000 prefixes (%u ranges):      %6.1f ns/lookup\n", s1->n, b1);
 	printf("cidr_set_has, 100000 prefixes (%u ranges):   %6.1f ns/lookup\n", s2->n, b2);
-	printf("baseline: linear scan of the same %u ranges:  %6.1f ns/lookup (%.0fx the binary search)\n",
+	printf("baseline: linear scan of the same %u ranges:  %6.1f ns/lookup (%.0fx the binary "
+	       "search)\n",
 	       s1->n, lin, lin / b1);
 	cidr_set_free(s1);
 	cidr_set_free(s2);

@@ -78,8 +78,8 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-struct cidr_set *cidr_set_parse(const char *t, size_t n, const char *name, uint32_t max,
-				char *err, size_t errlen)
+struct cidr_set *cidr_set_parse(const char *t, size_t n, const char *name, uint32_t max, char *err,
+				size_t errlen)
 {
 	struct cidr_set *s;
 	uint32_t cap = 16, k = 0, line = 0;
@@ -189,8 +189,9 @@ struct cidr_set *cidr_set_load(const char *path, uint32_t max, char *err, size_t
 			if (have > cap + 1)
 				have = cap + 1;
 			if (n == have) {
-				snprintf(err, errlen, "%s: larger than %zu bytes (lists.max_entries x %u)",
-					 path, cap, CIDR_LINE_MAX);
+				snprintf(err, errlen,
+					 "%s: larger than %zu bytes (lists.max_entries x %u)", path,
+					 cap, CIDR_LINE_MAX);
 				goto out;
 			}
 			g = realloc(t, have);

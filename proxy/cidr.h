@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CIDR_LINE_MAX  256u     /* longest line accepted */
+#define CIDR_LINE_MAX    256u     /* longest line accepted */
 #define CIDR_ENTRIES_MAX 1048576u /* hard ceiling of any list */
 
 struct cidr_range {
@@ -39,8 +39,8 @@ int cidr_parse(const char *s, size_t len, uint32_t *lo, uint32_t *hi, const char
  * messages), at most max entries. Returns the set (free with cidr_free),
  * or NULL with err = "NAME:LINE: problem" (or "NAME: ..." for memory).
  */
-struct cidr_set *cidr_set_parse(const char *t, size_t n, const char *name, uint32_t max,
-				char *err, size_t errlen);
+struct cidr_set *cidr_set_parse(const char *t, size_t n, const char *name, uint32_t max, char *err,
+				size_t errlen);
 
 /* The same for the file at path (read whole, at most max entries and
  * max * CIDR_LINE_MAX bytes). */

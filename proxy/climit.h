@@ -32,9 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLIMIT_BUCKET      8u
-#define CLIMIT_RATE_MAX    100000u /* sessions per second */
-#define CLIMIT_ERRORS_MAX  10000u  /* errors per minute */
+#define CLIMIT_BUCKET       8u
+#define CLIMIT_RATE_MAX     100000u /* sessions per second */
+#define CLIMIT_ERRORS_MAX   10000u  /* errors per minute */
 #define CLIMIT_SESSIONS_MAX 1000000u
 
 struct climit_cfg {
@@ -52,8 +52,8 @@ enum climit_verdict {
 };
 
 struct climit_entry {
-	uint32_t addr;     /* network order; 0: free */
-	uint32_t live;     /* open sessions */
+	uint32_t addr;      /* network order; 0: free */
+	uint32_t live;      /* open sessions */
 	uint32_t rate_debt; /* +1000 per session, -rate per ms, floor 0 */
 	uint32_t err_debt;  /* +60000 per error, -errors_per_min per ms, floor 0 */
 	uint32_t t;         /* ms (low 32 bits) of the last decay */

@@ -335,9 +335,10 @@ static int parse_auth(struct cfg_ctx *x, const config_setting_t *g, struct cfg_l
 static int parse_listener(struct cfg_ctx *x, const config_setting_t *g, const struct cfg *c,
 			  struct cfg_listener *l)
 {
-	static const char *const keys[] = { "port", "address", "tls", "require_tls", "public_mx",
-					    "auth", "cert",    "key", "accept_proxy", "proxy_from",
-					    "proxy_timeout_ms", NULL };
+	static const char *const keys[] = {
+		"port", "address", "tls",          "require_tls", "public_mx",        "auth",
+		"cert", "key",     "accept_proxy", "proxy_from",  "proxy_timeout_ms", NULL
+	};
 	static const char *const modes[] = { "none", "starttls", "implicit", NULL };
 	config_setting_t *s;
 	uint32_t i;

@@ -22,9 +22,9 @@
 struct cfg;
 
 struct policy {
-	uint32_t generation;   /* 1 at startup, +1 per reload */
-	struct climit_cfg lim; /* all 0: no limit */
-	uint8_t action;        /* enum cfg_limit_action */
+	uint32_t generation;           /* 1 at startup, +1 per reload */
+	struct climit_cfg lim;         /* all 0: no limit */
+	uint8_t action;                /* enum cfg_limit_action */
 	struct cidr_set *allow, *deny; /* NULL: no list */
 };
 

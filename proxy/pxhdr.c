@@ -72,7 +72,7 @@ static long v1(const uint8_t *p, size_t n, struct pxhdr *h)
 	}
 	if (end == 0 || p[end - 1] != '\r')
 		return -1; /* a bare LF */
-	end--;         /* at the CR */
+	end--;             /* at the CR */
 	h->version = 1;
 	if (end >= sizeof(unknown) - 1 && memcmp(p, unknown, sizeof(unknown) - 1) == 0 &&
 	    (end == sizeof(unknown) - 1 || p[sizeof(unknown) - 1] == ' ')) {

@@ -24,8 +24,8 @@
 #define PXHDR_MAX        (16u + PXHDR_V2_LEN_MAX)
 
 struct pxhdr {
-	uint8_t version; /* 1 or 2 */
-	uint8_t local;   /* LOCAL or UNKNOWN: no addresses, keep the TCP peer */
+	uint8_t version;       /* 1 or 2 */
+	uint8_t local;         /* LOCAL or UNKNOWN: no addresses, keep the TCP peer */
 	uint32_t src, dst;     /* network order (unless local) */
 	uint16_t sport, dport; /* network order (unless local) */
 };

@@ -165,8 +165,8 @@ int sess_syn_filter(void *arg, uint32_t raddr, uint16_t lport, uint64_t now)
 	struct worker *w = wp->w;
 	const struct policy *p = policy_now(w);
 
-	if (p == NULL || proxy_port(w, lport) || p->action != CFG_LIMIT_DROP || !policy_limited(p) ||
-	    policy_list_of(p, raddr) != POLICY_NONE)
+	if (p == NULL || proxy_port(w, lport) || p->action != CFG_LIMIT_DROP ||
+	    !policy_limited(p) || policy_list_of(p, raddr) != POLICY_NONE)
 		return 0; /* denied clients get their 554 */
 	if (climit_check(&w->cl, &p->lim, raddr, now) == CLIMIT_OK)
 		return 0;

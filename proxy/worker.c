@@ -353,8 +353,8 @@ int worker_main(void *arg)
 /* ---- counters ---------------------------------------------------------------- */
 
 static const char *const close_names[SMTP_CLOSE_COUNT] = {
-	"none",     "quit",    "nonsmtp", "pregreet", "errors", "timeout",
-	"backend",  "shutdown", "msgs",   "limit",    "denied",
+	"none",    "quit",     "nonsmtp", "pregreet", "errors", "timeout",
+	"backend", "shutdown", "msgs",    "limit",    "denied",
 };
 
 void worker_stats_log(const struct worker *w)

@@ -187,7 +187,8 @@ void tcp_syn_input(struct net_ctx *ctx, struct tcp_seg *seg, uint64_t now)
 		return;
 	}
 	if (ctx->ops.syn_filter != NULL &&
-	    ctx->ops.syn_filter(ctx->ops.arg, seg->key.raddr, rte_be_to_cpu_16(seg->key.lport), now)) {
+	    ctx->ops.syn_filter(ctx->ops.arg, seg->key.raddr, rte_be_to_cpu_16(seg->key.lport),
+				now)) {
 		ctx->st.tcp_syn_filtered++;
 		return;
 	}

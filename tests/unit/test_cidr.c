@@ -147,8 +147,10 @@ static void test_model(void)
 	if (!CHECK(s != NULL))
 		return;
 	for (int i = 0; i < N; i++) {
-		uint32_t probes[6] = { lo[i], hi[i], lo[i] - 1, hi[i] + 1, lo[i] + (hi[i] - lo[i]) / 2,
-				       (uint32_t)rand() };
+		uint32_t probes[6] = {
+			lo[i],           hi[i], lo[i] - 1, hi[i] + 1, lo[i] + (hi[i] - lo[i]) / 2,
+			(uint32_t)rand()
+		};
 
 		for (int k = 0; k < 6; k++) {
 			uint32_t a = probes[k], be = htonl(a);

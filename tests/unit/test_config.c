@@ -328,8 +328,8 @@ static const struct bad {
 	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n"
 	       " proxy_from = [ \"198.18.0.1/24\" ]; } );\n" SMTP,
 	  3, "listeners[0].proxy_from[0]", "host bits set" },
-	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n proxy_from = [ ]; } );\n" SMTP,
-	  3, "listeners[0].proxy_from", "needs 1..16 entries" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n proxy_from = [ ]; } );\n" SMTP, 3,
+	  "listeners[0].proxy_from", "needs 1..16 entries" },
 	{ PORT "listeners = ( { port = 25; accept_proxy = true; proxy_from = [ \"198.18.0.9\" ];\n"
 	       " proxy_timeout_ms = 50; } );\n" SMTP,
 	  3, "listeners[0].proxy_timeout_ms", "out of range 100..60000" },
@@ -373,11 +373,12 @@ static void test_broken(void)
 	CHECK_EQ(cfg.client_limits.table_size, 65536);
 	CHECK_EQ(cfg.lists.allow[0], 0);
 	CHECK_EQ(cfg.lists.max_entries, 100000);
-	CHECK_EQ(cfg_load_string(&cfg,
-				 BASE "client_limits = { sessions = 20; rate = 10; errors_per_min = 30;\n"
-				      " action = \"drop\"; table_size = 4096; };\n"
-				      "lists = { allow = \"/a.txt\"; deny = \"/d.txt\"; max_entries = 7; };\n",
-				 "test.conf", err, sizeof(err)),
+	CHECK_EQ(cfg_load_string(
+		     &cfg,
+		     BASE "client_limits = { sessions = 20; rate = 10; errors_per_min = 30;\n"
+			  " action = \"drop\"; table_size = 4096; };\n"
+			  "lists = { allow = \"/a.txt\"; deny = \"/d.txt\"; max_entries = 7; };\n",
+		     "test.conf", err, sizeof(err)),
 		 0);
 	CHECK_EQ(cfg.client_limits.sessions, 20);
 	CHECK_EQ(cfg.client_limits.rate, 10);

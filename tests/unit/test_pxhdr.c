@@ -126,7 +126,10 @@ static void test_v2(void)
 	prefixes(b, n);
 	/* TLVs after the addresses are skipped */
 	memcpy(body, addrs, 12);
-	memcpy(body + 12, "\x04\x00\x04" "abcd", 7);
+	memcpy(body + 12,
+	       "\x04\x00\x04"
+	       "abcd",
+	       7);
 	n = v2(b, 0x21, 0x11, 19, body, 19);
 	CHECK_EQ(parse(b, n, &h), 35);
 	CHECK_EQ(h.src, ip("198.18.1.9"));
