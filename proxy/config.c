@@ -404,6 +404,7 @@ void cfg_defaults(struct cfg *c)
 		.max_data_line = 0,
 	};
 	snprintf(c->smtp.simd, sizeof(c->smtp.simd), "auto");
+	cfg_limits_defaults(c);
 	c->relay = (struct cfg_relay){
 		.lcores = 1,
 		.ring_size = 1024,
@@ -458,9 +459,9 @@ static int cross_check(struct cfg_ctx *x, const config_setting_t *root, struct c
 
 static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c)
 {
-	static const char *const keys[] = { "eal",    "ports",   "listeners", "workers",
-					    "limits", "smtp",    "relay",     "backends",
-					    "tls",    "metrics", "log",       NULL };
+	static const char *const keys[] = { "eal",     "ports",   "listeners", "workers", "limits",
+					    "smtp",    "relay",   "backends",  "tls",     "metrics",
+					    "log",     "client_limits", "lists", NULL };
 	int rc;
 
 	if ((rc = cfg_keys(x, root, keys)) || (rc = parse_eal(x, root, c)) ||
@@ -468,7 +469,8 @@ static int parse_root(struct cfg_ctx *x, const config_setting_t *root, struct cf
 	    (rc = parse_smtp(x, root, c)) || (rc = parse_tls(x, root, c)) ||
 	    (rc = parse_relay(x, root, c)) || (rc = cfg_parse_ports(x, root, c)) ||
 	    (rc = cfg_parse_listeners(x, root, c)) || (rc = cfg_parse_backends(x, root, c)) ||
-	    (rc = cfg_parse_obs(x, root, c)) || (rc = cross_check(x, root, c)))
+	    (rc = cfg_parse_obs(x, root, c)) || (rc = cfg_parse_client_limits(x, root, c)) ||
+	    (rc = cross_check(x, root, c)))
 		return rc;
 	return 0;
 }

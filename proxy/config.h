@@ -32,6 +32,7 @@
 #define CFG_HOST_MAX      256
 #define CFG_AUTH_MAX      128 /* "PLAIN LOGIN ..." */
 #define CFG_RSS_KEY_MAX   64
+#define CFG_PROXY_FROM_MAX 16 /* listeners[].proxy_from entries */
 
 /* A feature the hardware may or may not have. */
 enum cfg_tri {
@@ -124,6 +125,14 @@ struct cfg_listener {
 	char auth[CFG_AUTH_MAX]; /* mechanisms, space-separated; "" = no AUTH */
 	char cert[CFG_PATH_MAX]; /* "" = tls.cert */
 	char key[CFG_PATH_MAX];  /* "" = tls.key */
+	/* accept_proxy (issue 7): a PROXY v1/v2 header first, from these
+	 * sources only (host-order ranges), within proxy_timeout_ms */
+	uint8_t accept_proxy;
+	uint8_t n_proxy_from;
+	struct {
+		uint32_t lo, hi;
+	} proxy_from[CFG_PROXY_FROM_MAX];
+	uint32_t proxy_timeout_ms;
 	unsigned line;
 };
 
@@ -231,6 +240,26 @@ struct cfg_log {
 	uint32_t junk_samples; /* client addresses per summary */
 };
 
+enum cfg_limit_action {
+	CFG_LIMIT_REPLY = 0, /* "reply": 421 4.7.0 and close */
+	CFG_LIMIT_DROP,      /* "drop": the SYN is dropped silently */
+};
+
+/* client_limits: per client address, per worker (0 = off); reloadable
+ * except table_size (config_limits.c). */
+struct cfg_client_limits {
+	uint32_t sessions, rate, errors_per_min;
+	uint8_t action; /* enum cfg_limit_action */
+	uint32_t table_size;
+};
+
+/* lists: CIDR files (cidr.h), "" = none; reloadable. */
+struct cfg_lists {
+	char allow[CFG_PATH_MAX];
+	char deny[CFG_PATH_MAX];
+	uint32_t max_entries; /* per file */
+};
+
 struct cfg {
 	char file[CFG_PATH_MAX];
 	struct cfg_eal eal;
@@ -247,6 +276,8 @@ struct cfg {
 	struct cfg_tls tls;
 	struct cfg_metrics metrics;
 	struct cfg_log log;
+	struct cfg_client_limits client_limits;
+	struct cfg_lists lists;
 };
 
 /* Fills c with every default (no ports, no listeners, no backends). */

@@ -73,4 +73,10 @@ int cfg_parse_ports(struct cfg_ctx *x, const config_setting_t *root, struct cfg 
 int cfg_parse_listeners(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 int cfg_parse_backends(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
 
+/* config_limits.c: client_limits and lists (defaults, parse) */
+void cfg_limits_defaults(struct cfg *c);
+int cfg_parse_client_limits(struct cfg_ctx *x, const config_setting_t *root, struct cfg *c);
+/* accept_proxy, proxy_from, proxy_timeout_ms of listener group g */
+int cfg_parse_listener_proxy(struct cfg_ctx *x, const config_setting_t *g, struct cfg_listener *l);
+
 #endif /* BULWARK_CONFIG_INT_H */

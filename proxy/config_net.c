@@ -335,8 +335,10 @@ static int parse_auth(struct cfg_ctx *x, const config_setting_t *g, struct cfg_l
 static int parse_listener(struct cfg_ctx *x, const config_setting_t *g, const struct cfg *c,
 			  struct cfg_listener *l)
 {
-	static const char *const keys[] = { "port", "address", "tls", "require_tls", "public_mx",
-					    "auth", "cert",    "key", NULL };
+	static const char *const keys[] = {
+		"port", "address", "tls",          "require_tls", "public_mx",        "auth",
+		"cert", "key",     "accept_proxy", "proxy_from",  "proxy_timeout_ms", NULL
+	};
 	static const char *const modes[] = { "none", "starttls", "implicit", NULL };
 	config_setting_t *s;
 	uint32_t i;
@@ -352,7 +354,8 @@ static int parse_listener(struct cfg_ctx *x, const config_setting_t *g, const st
 	if ((rc = cfg_bool(x, g, "require_tls", &l->require_tls)) ||
 	    (rc = cfg_bool(x, g, "public_mx", &l->public_mx)) || (rc = parse_auth(x, g, l)) ||
 	    (rc = cfg_str(x, g, "cert", l->cert, sizeof(l->cert))) ||
-	    (rc = cfg_str(x, g, "key", l->key, sizeof(l->key))))
+	    (rc = cfg_str(x, g, "key", l->key, sizeof(l->key))) ||
+	    (rc = cfg_parse_listener_proxy(x, g, l)))
 		return rc;
 	if ((s = config_setting_get_member(g, "address"))) {
 		for (i = 0; i < c->n_ports && c->ports[i].addr != l->addr; i++)

@@ -27,13 +27,16 @@
 #include <rte_launch.h>
 #include <rte_malloc.h>
 #include <rte_pdump.h>
+#include <rte_telemetry.h>
 
 #include "config.h"
 #include "drv.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "policy.h"
 #include "relay.h"
+#include "reload.h"
 #include "scan.h"
 #include "smtp.h"
 #include "stats.h"
@@ -79,6 +82,12 @@ struct main_ctx {
 	struct metrics metrics;
 	struct stats_junk junk;
 	int tel_up, pdump_up;
+	/* lists and per-client limits (policy.h), published to the workers
+	 * with RCU (reload.h); first: built by load_config, not yet published */
+	struct policy *first;
+	struct reload policy;
+	uint32_t policy_gen;
+	uint64_t policy_freed; /* reload.freed last logged */
 };
 
 static void usage(FILE *f)
@@ -89,8 +98,9 @@ static void usage(FILE *f)
 		   "Kernel-bypass SMTP front proxy (DPDK). Runs in the foreground and logs\n"
 		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
 		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
-		   "exits 0; SIGHUP reloads the TLS certificates and keys; SIGUSR1 logs each\n"
-		   "worker's TLS memory (event=worker_tls_mem).\n"
+		   "exits 0; SIGHUP (or the telemetry command /bulwark/reload) reloads the TLS\n"
+		   "certificates and keys, the allow/deny lists and client_limits; SIGUSR1\n"
+		   "logs each worker's TLS memory (event=worker_tls_mem).\n"
 		   "\n"
 		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
 		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
@@ -278,7 +288,82 @@ static int load_config(struct main_ctx *m, const char *path, char *err, size_t e
 		if ((rc = cfg_smtp_fill(m->cfg, &m->cfg->listeners[i], scan, &m->sh.smtp[i], err,
 					errlen)) != 0)
 			return rc;
-	return make_tls(m, err, errlen);
+	if ((rc = make_tls(m, err, errlen)) != 0)
+		return rc;
+	m->first = policy_build(m->cfg, 1, err, errlen);
+	return m->first != NULL ? 0 : -EINVAL;
+}
+
+/* SIGHUP: the file is read again; its lists and client_limits become a
+ * new policy object, published to the workers (reload.h); the old one is
+ * freed by reclaim_policy() once every worker reported quiescent. A file
+ * that fails keeps the old policy. Live sessions are not touched. */
+static void reload_policy(struct main_ctx *m)
+{
+	struct cfg *c = calloc(1, sizeof(*c));
+	char err[CFG_ERR_MAX + 256] = "";
+	struct policy *p;
+	int rc;
+
+	if (c == NULL || m->policy.qs == NULL) {
+		free(c);
+		return;
+	}
+	if ((rc = cfg_load(c, m->cfg->file, err, sizeof(err))) != 0 ||
+	    (p = policy_build(c, m->policy_gen + 1, err, sizeof(err))) == NULL) {
+		log_kv(LOG_LVL_ERR, "event=policy_reload_failed generation=%u msg=\"%s\"",
+		       m->policy_gen, unquote(err));
+		free(c);
+		return;
+	}
+	if (c->client_limits.table_size != m->cfg->client_limits.table_size)
+		log_kv(LOG_LVL_WARN, "event=policy_reload msg=\"client_limits.table_size changes "
+				     "only at a restart\"");
+	if ((rc = reload_publish(&m->policy, p)) != 0) {
+		log_kv(LOG_LVL_ERR,
+		       "event=policy_reload_failed generation=%u msg=\"%u old policies still "
+		       "wait for a worker to report quiescent\"",
+		       m->policy_gen, m->policy.n_pending);
+		policy_free(p);
+	} else {
+		m->policy_gen = p->generation;
+		log_kv(LOG_LVL_INFO,
+		       "event=policy_reload generation=%u allow=%u deny=%u sessions=%u rate=%u "
+		       "errors_per_min=%u action=%s pending=%u",
+		       p->generation, p->allow ? p->allow->entries : 0,
+		       p->deny ? p->deny->entries : 0, p->lim.sessions, p->lim.rate,
+		       p->lim.errors_per_min, p->action == CFG_LIMIT_DROP ? "drop" : "reply",
+		       m->policy.n_pending);
+	}
+	free(c);
+}
+
+/* Frees the old policies whose grace period ended (never blocks). */
+static void reclaim_policy(struct main_ctx *m)
+{
+	uint32_t left;
+
+	if (m->policy.qs == NULL || m->policy.n_pending == 0)
+		return;
+	left = reload_reclaim(&m->policy);
+	if (m->policy.freed != m->policy_freed) {
+		log_kv(LOG_LVL_INFO, "event=policy_freed freed=%lu pending=%u",
+		       (unsigned long)(m->policy.freed - m->policy_freed), left);
+		m->policy_freed = m->policy.freed;
+	}
+}
+
+/* /bulwark/reload: the same as SIGHUP (the handler counts it; the main
+ * lcore does the work). */
+static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	if (kill(getpid(), SIGHUP) != 0)
+		return -1;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "reload", "queued");
+	return 0;
 }
 
 /* ---- startup ------------------------------------------------------------- */
@@ -436,6 +521,17 @@ static int start_workers(struct main_ctx *m, char *err, size_t errlen)
 	m->sh.cfg = m->cfg;
 	m->sh.ports = m->ports;
 	m->sh.secret = &m->secret;
+	if ((rc = reload_init(&m->policy, m->cfg->workers.count, m->first, policy_free)) != 0) {
+		snprintf(err, errlen, "policy: RCU setup failed: %s", strerror(-rc));
+		return rc;
+	}
+	m->first = NULL; /* owned by m->policy now */
+	m->policy_gen = 1;
+	m->sh.policy = &m->policy;
+	if (rte_telemetry_register_cmd("/bulwark/reload", tel_reload,
+				       "Reloads TLS certificates, allow/deny lists and "
+				       "client_limits (as SIGHUP). No parameters.") != 0)
+		log_kv(LOG_LVL_WARN, "event=telemetry msg=\"cannot register /bulwark/reload\"");
 	if ((rc = make_relays(m, err, errlen)) != 0)
 		return rc;
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -589,6 +685,9 @@ static void shutdown_all(struct main_ctx *m, int print)
 		drv_fault_destroy(m->sh.faults[i]);
 		drv_port_close(&m->ports[i]);
 	}
+	reload_fini(&m->policy);
+	policy_free(m->first);
+	m->first = NULL;
 	if (m->eal_up)
 		rte_eal_cleanup();
 }
@@ -660,12 +759,14 @@ static void run(struct main_ctx *m)
 		if (main_hups != hups) {
 			hups = main_hups;
 			reload_tls(m);
+			reload_policy(m);
 		}
 		if (main_usr1 != usr1) {
 			usr1 = main_usr1;
 			for (uint16_t i = 0; i < m->n_workers; i++)
 				worker_tls_mem_log(m->workers[i]);
 		}
+		reclaim_policy(m);
 		if (time(NULL) - rotated >= (time_t)m->cfg->limits.syncookie_rotate_s) {
 			uint64_t key[2];
 
@@ -732,12 +833,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bulwark: %s\n", err);
 		else
 			printf("%s: ok\n", path);
+		policy_free(m.first);
 		free_tls(&m);
 		free(m.cfg);
 		return rc != 0;
 	}
 	if (rc != 0) {
 		log_kv(LOG_LVL_ERR, "event=config_error msg=\"%s\"", unquote(err));
+		policy_free(m.first);
 		free_tls(&m);
 		free(m.cfg);
 		return 1;

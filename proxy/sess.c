@@ -262,6 +262,7 @@ static struct sess *sess_get(struct worker *w)
 	se->helo = 0;
 	se->flags = 0;
 	se->used = 1;
+	memset(&w->cl_s[se - w->sess], 0, sizeof(w->cl_s[0]));
 	if (++w->live > w->st.peak)
 		w->st.peak = w->live;
 	return se;
@@ -269,6 +270,7 @@ static struct sess *sess_get(struct worker *w)
 
 static void sess_put(struct worker *w, struct sess *se)
 {
+	sess_limit_end(w, se);
 	wheel_cancel(&w->wheel, &se->tm);
 	sess_tls_put(w, se);
 	if (se->rl)
@@ -467,7 +469,7 @@ static void sess_junk_sample(struct worker *w, const struct sess *se)
 	uint16_t rport, lport;
 	uint64_t q = w->st.junk_seq;
 
-	net_conn_peer(se->c, &raddr, &rport, &laddr, &lport);
+	sess_client(w, se, &raddr, &rport, &laddr, &lport); /* a PROXY header's client */
 	__atomic_store_n(&w->st.junk_addr[q % WORKER_SAMPLES], raddr, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->st.junk_seq, q + 1, __ATOMIC_RELEASE);
 }
@@ -519,6 +521,8 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		if (reason == SMTP_CLOSE_NONSMTP || reason == SMTP_CLOSE_PREGREET ||
 		    reason == SMTP_CLOSE_ERRORS)
 			sess_junk_sample(w, se);
+		if (reason == SMTP_CLOSE_NONSMTP || reason == SMTP_CLOSE_PREGREET)
+			sess_limit_junk(w, se);
 		return sess_close_soon(w, se, now);
 	}
 	if (act & SMTP_ACT_MORE)
@@ -591,6 +595,49 @@ uint8_t sess_listener(const struct worker *w, uint32_t laddr, uint16_t lport)
 	return UINT8_MAX;
 }
 
+/* The session of listener li starts for client addr (network order: the
+ * TCP peer, or a PROXY header's source): lists and limits, then the
+ * core's greeting (or the refusal, or the drain's 421). Returns -1 when se
+ * ended or is closing, else 0. */
+static int sess_begin(struct worker *w, struct sess *se, uint8_t li, uint32_t addr, uint64_t now)
+{
+	int refuse = sess_admit(w, se, addr, now);
+
+	if (refuse != SMTP_R_NONE && w->sh->smtp[li].tls_implicit) {
+		/* no plaintext reply makes sense before a TLS handshake */
+		memset(&se->s, 0, sizeof(se->s));
+		sess_close(w, se, now);
+		return -1;
+	}
+	if (w->sh->smtp[li].tls_implicit) {
+		/* implicit TLS: the core starts once the handshake is done
+		 * (sess_tls.c; during the drain it then answers 421 4.3.2);
+		 * at the handshake cap the connection is closed before any
+		 * handshake */
+		memset(&se->s, 0, sizeof(se->s));
+		if (sess_tls_start(w, se, li, 1, now) != 0) {
+			sess_close(w, se, now);
+			return -1;
+		}
+		return 0;
+	}
+	smtp_out_reset(&w->out);
+	smtp_start(&se->s, &w->sh->smtp[li], NULL, sess_work_cap(&w->sh->smtp[li]), now, &w->out);
+	if (refuse != SMTP_R_NONE) {
+		/* the deny list (554 5.7.1) or a per-client limit (421 4.7.0)
+		 * answers instead of the greeting, then the session closes */
+		smtp_out_reset(&w->out);
+		smtp_refuse(&se->s, (enum smtp_reply_id)refuse, now, &w->out);
+	} else if (w->draining) {
+		/* DESIGN §3: during the drain a new client completes its
+		 * handshake and reads 421 4.3.2 instead of the greeting. */
+		smtp_out_reset(&w->out);
+		smtp_drain(&se->s, now, &w->out);
+		w->st.drained++;
+	}
+	return sess_carry(w, se, now) == 0 ? 0 : -1;
+}
+
 static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now)
 {
 	struct wport *wp = arg;
@@ -612,26 +659,16 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	se->port = wp - w->port;
 	net_conn_set_app(c, se);
 	w->st.accepted++;
-	if (w->sh->smtp[li].tls_implicit) {
-		/* implicit TLS: the core starts once the handshake is done
-		 * (sess_tls.c; during the drain it then answers 421 4.3.2);
-		 * at the handshake cap the connection is closed before any
-		 * handshake */
+	if (w->sh->cfg->listeners[li].accept_proxy) {
+		/* behind a load balancer: nothing is sent before its PROXY
+		 * header (sess_proxy_recv); a source not allowed to send
+		 * one is closed at once */
 		memset(&se->s, 0, sizeof(se->s));
-		if (sess_tls_start(w, se, li, 1, now) != 0)
+		if (sess_proxy_wait(w, se, li, raddr, now) != 0)
 			sess_close(w, se, now);
 		return 0;
 	}
-	smtp_out_reset(&w->out);
-	smtp_start(&se->s, &w->sh->smtp[li], NULL, sess_work_cap(&w->sh->smtp[li]), now, &w->out);
-	if (w->draining) {
-		/* DESIGN §3: during the drain a new client completes its
-		 * handshake and reads 421 4.3.2 instead of the greeting. */
-		smtp_out_reset(&w->out);
-		smtp_drain(&se->s, now, &w->out);
-		w->st.drained++;
-	}
-	sess_carry(w, se, now);
+	sess_begin(w, se, li, raddr, now);
 	return 0;
 }
 
@@ -646,6 +683,23 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 	if (se->ovf != 0 ||
 	    (se->flags & (SESS_F_PAUSE | SESS_F_LWAIT | SESS_F_RWAIT | SESS_F_CWAIT)))
 		return 0; /* replies parked, no work area, or the backend's turn */
+	if (sess_proxy_waiting(wp->w, se)) {
+		/* the PROXY header: complete, the session begins with its
+		 * address and the bytes after it go to the core */
+		uint32_t addr;
+		uint8_t li;
+		long k = sess_proxy_recv(wp->w, se, p, len, &li, &addr, now);
+
+		if (k <= 0)
+			return k == 0 ? 0 : len;
+		if (sess_begin(wp->w, se, li, addr, now) != 0 || !se->used || se->c != c)
+			return len;
+		if ((size_t)k == len || se->ovf != 0 || (se->flags & SESS_F_CLOSE) ||
+		    sess_tls_of(wp->w, se) != NULL)
+			return (size_t)k;
+		used = sess_feed(wp->w, se, p + k, len - (size_t)k, now);
+		return used == SIZE_MAX ? len : (size_t)k + used;
+	}
 	if (sess_tls_of(wp->w, se) != NULL)
 		return sess_tls_recv(wp->w, se, p, len, now);
 	used = sess_feed(wp->w, se, p, len, now);
@@ -718,6 +772,7 @@ void sess_ops(struct net_ops *ops)
 	ops->peer_fin = up_peer_fin;
 	ops->closed = up_closed;
 	ops->writable = up_writable;
+	ops->syn_filter = sess_syn_filter;
 }
 
 /* ---- timers and drain ---------------------------------------------------- */
@@ -731,6 +786,11 @@ static void sess_fire(struct wheel_timer *t, void *arg, uint64_t now)
 		return;
 	if (se->flags & SESS_F_CLOSE) {
 		sess_abort(w, se, now); /* its replies never left: see sess_carry */
+		return;
+	}
+	if (sess_proxy_waiting(w, se)) { /* no PROXY header in time */
+		w->st.proxy_timeout++;
+		sess_close(w, se, now);
 		return;
 	}
 	if (sess_tls_fire(w, se, now))
@@ -796,6 +856,8 @@ void sess_drain_all(struct worker *w, uint64_t now)
 
 		if (!se->used || (se->flags & SESS_F_CLOSE))
 			continue;
+		if (sess_proxy_waiting(w, se))
+			continue; /* drained when its PROXY header came */
 		if (sess_tls_of(w, se) != NULL && sess_tls_of(w, se)->hs)
 			continue; /* drained when its handshake is done */
 		smtp_out_reset(&w->out);

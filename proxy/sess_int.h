@@ -50,6 +50,44 @@ void sess_end(struct worker *w, struct sess *se, uint64_t now, int hard);
  * aborted and freed). */
 int sess_park_hold(struct worker *w, struct sess *se, uint64_t now);
 
+/* ---- sess_limit.c ---------------------------------------------------------- */
+
+/* A session from addr (network order) starts: the deny list, the allow
+ * list, then the per-client limits (se is counted when admitted). Returns
+ * SMTP_R_NONE (admitted), SMTP_R_DENIED or SMTP_R_CLIENT_LIMIT. */
+int sess_admit(struct worker *w, struct sess *se, uint32_t addr, uint64_t now);
+
+/* accept_proxy listener li: se (from TCP peer raddr) waits for the PROXY
+ * header with a deadline. Returns 0, or -1 when raddr is not in the
+ * listener's proxy_from (the caller closes se). */
+int sess_proxy_wait(struct worker *w, struct sess *se, uint8_t li, uint32_t raddr, uint64_t now);
+
+/* 1 while se waits for its PROXY header. */
+int sess_proxy_waiting(const struct worker *w, const struct sess *se);
+
+/* Offers the connection's first bytes p[0..len) to the PROXY parser.
+ * Returns the header's length (the session may begin: *li and *addr, the
+ * client's address, are set), 0 to wait for more, or -1 when it is not a
+ * header (se was closed and freed). */
+long sess_proxy_recv(struct worker *w, struct sess *se, const uint8_t *p, size_t len, uint8_t *li,
+		     uint32_t *addr, uint64_t now);
+
+/* The client's address and port (network order) as every limit and the
+ * relay see them: a PROXY header's source, else the TCP peer; and the
+ * local ones. */
+void sess_client(const struct worker *w, const struct sess *se, uint32_t *raddr, uint16_t *rport,
+		 uint32_t *laddr, uint16_t *lport);
+
+/* se closes for non-SMTP input or pregreet: one more error for its address. */
+void sess_limit_junk(struct worker *w, const struct sess *se);
+
+/* se ends: its address's session count goes down, its errors are charged. */
+void sess_limit_end(struct worker *w, struct sess *se);
+
+/* net_ops.syn_filter: with client_limits.action = "drop", 1 for a SYN
+ * from an address over its limit (arg: the struct wport). */
+int sess_syn_filter(void *arg, uint32_t raddr, uint16_t lport, uint64_t now);
+
 /* ---- sess_tls.c ------------------------------------------------------------ */
 
 /* se's TLS side while it has a TLS session, else NULL. */

@@ -227,7 +227,7 @@ static int rl_open(struct worker *w, struct sess *se, const struct smtp_out *o)
 	msg_init(m, w, sid, rl, RELAY_M_OPEN);
 	op = (struct relay_open *)m->data;
 	memset(op, 0, sizeof(*op));
-	net_conn_peer(se->c, &raddr, &rport, &laddr, &lport);
+	sess_client(w, se, &raddr, &rport, &laddr, &lport); /* a PROXY header's client */
 	op->client_addr = raddr;
 	op->client_port = rport;
 	op->local_addr = laddr;

@@ -18,6 +18,8 @@
 #include <rte_mbuf.h>
 
 #include "log.h"
+#include "policy.h"
+#include "reload.h"
 #include "relay.h"
 #include "sess.h"
 #include "worker.h"
@@ -145,7 +147,8 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 {
 	const struct cfg *cfg = sh->cfg;
 	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, sz_rl,
-	    sz_tls, sz_alines, sz_afree, sz_laq, off;
+	    sz_tls, sz_alines, sz_afree, sz_laq, sz_cls, sz_cl, off;
+	uint64_t cl_key[2];
 	int any_tls = 0, any_auth = 0;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
@@ -182,11 +185,13 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_alines = RTE_ALIGN_CEIL((size_t)SESS_AUTH_WORK_SIZE * w->n_abuf, RTE_CACHE_LINE_SIZE);
 	sz_afree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_abuf, RTE_CACHE_LINE_SIZE);
 	sz_laq = any_auth ? RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
-	mem =
-	    rte_zmalloc_socket("bulwark_sess",
-			       sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff + sz_helo +
-				   sz_rl + sz_tls + sz_alines + sz_afree + sz_laq + sz_wheel,
-			       RTE_CACHE_LINE_SIZE, w->socket);
+	sz_cls = RTE_ALIGN_CEIL(sizeof(struct sess_cl) * w->n_sess, RTE_CACHE_LINE_SIZE);
+	sz_cl = RTE_ALIGN_CEIL(climit_mem(cfg->client_limits.table_size), RTE_CACHE_LINE_SIZE);
+	mem = rte_zmalloc_socket("bulwark_sess",
+				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff + sz_helo +
+				     sz_rl + sz_tls + sz_alines + sz_afree + sz_laq + sz_cls + sz_cl +
+				     sz_wheel,
+				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
 			 "worker %u: no memory for %u sessions (limits.sessions; "
@@ -210,6 +215,11 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->abuf = any_auth ? mem + off : NULL, off += sz_alines;
 	w->abuf_free = any_auth ? (uint32_t *)(void *)(mem + off) : NULL, off += sz_afree;
 	w->laq = any_auth ? (uint32_t *)(void *)(mem + off) : NULL, off += sz_laq;
+	w->cl_s = (struct sess_cl *)(void *)(mem + off), off += sz_cls;
+	if (getrandom(cl_key, sizeof(cl_key), 0) != sizeof(cl_key))
+		cl_key[0] = rte_get_tsc_cycles(), cl_key[1] = rte_rand();
+	climit_init(&w->cl, mem + off, cfg->client_limits.table_size, cl_key), off += sz_cl;
+	w->now = now;
 	if ((rc = wheel_init(&w->wheel, mem + off, SESS_WHEEL_SLOTS, SESS_TICK_MS, now, mem)) !=
 	    0) {
 		snprintf(err, errlen, "worker %u: session wheel: %s", id, strerror(-rc));
@@ -319,11 +329,15 @@ int worker_main(void *arg)
 	 * (-ENOTSUP under ASan: libc's allocator then) */
 	if (w->tls != NULL && tls_mem_thread_init(&w->tls_arena) == 0)
 		w->st.tls_mem_ok = 1;
+	/* a reader of the policy (reload.h): online until the loop ends */
+	if (w->sh->policy != NULL && reload_thread_register(w->sh->policy, w->id) != 0)
+		log_kv(LOG_LVL_ERR, "event=worker_rcu_register_failed worker=%u", w->id);
 
 	while (!__atomic_load_n(&w->ctl_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = worker_now_ms();
 		uint32_t got = 0;
 
+		w->now = now;
 		for (uint32_t i = 0; i < w->n_ports; i++) {
 			struct wport *wp = &w->port[i];
 			uint16_t n = wp->fault != NULL
@@ -356,22 +370,33 @@ int worker_main(void *arg)
 		__atomic_store_n(&w->pub_live, w->live, __ATOMIC_RELAXED);
 		if (w->draining)
 			__atomic_store_n(&w->pub_quiet, (uint8_t)worker_quiet(w), __ATOMIC_RELEASE);
+		/* no policy pointer is held past this point (reload.h) */
+		if (w->sh->policy != NULL)
+			reload_quiescent(w->sh->policy, w->id);
 		if (got != 0) {
 			empty = 0;
 		} else if (wc->idle_backoff && ++empty >= wc->empty_polls) {
+			/* asleep, the worker must not hold up reclamation */
+			if (w->sh->policy != NULL)
+				reload_offline(w->sh->policy, w->id);
 			rte_delay_us_sleep(wc->sleep_us);
+			if (w->sh->policy != NULL)
+				reload_online(w->sh->policy, w->id);
 			w->st.sleeps++;
 		}
 	}
 	if (w->tls != NULL)
 		worker_tls_sample(w); /* the exit line's figures */
+	if (w->sh->policy != NULL)
+		reload_thread_unregister(w->sh->policy, w->id);
 	return 0;
 }
 
 /* ---- counters ---------------------------------------------------------------- */
 
 static const char *const close_names[SMTP_CLOSE_COUNT] = {
-	"none", "quit", "nonsmtp", "pregreet", "errors", "timeout", "backend", "shutdown", "msgs",
+	"none",    "quit",     "nonsmtp", "pregreet", "errors", "timeout",
+	"backend", "shutdown", "msgs",    "limit",    "denied",
 };
 
 void worker_tls_mem_log(const struct worker *w)
@@ -413,14 +438,23 @@ void worker_stats_log(const struct worker *w)
 	       "event=worker_stats worker=%u lcore=%u accepted=%lu refused=%lu peer_fin=%lu "
 	       "net_reset=%lu net_timeout=%lu relay_none=%lu starttls=%lu drained=%lu "
 	       "parked=%lu park_lost=%lu line_wait=%lu line_peak=%lu helo_lost=%lu peak=%lu "
-	       "rx_pkts=%lu "
+	       "denied=%lu allowed=%lu limit_sessions=%lu limit_rate=%lu limit_errors=%lu "
+	       "limit_syn_dropped=%lu limit_evicted=%lu limit_untracked=%lu proxy_ok=%lu "
+	       "proxy_local=%lu proxy_denied=%lu proxy_bad=%lu proxy_timeout=%lu rx_pkts=%lu "
 	       "tx_pkts=%lu tx_drop=%lu sleeps=%lu%s",
 	       w->id, w->lcore, (unsigned long)s->accepted, (unsigned long)s->refused,
 	       (unsigned long)s->peer_fin, (unsigned long)s->net_reset,
 	       (unsigned long)s->net_timeout, (unsigned long)s->relay_none,
 	       (unsigned long)s->starttls, (unsigned long)s->drained, (unsigned long)s->ovf_used,
 	       (unsigned long)s->ovf_lost, (unsigned long)s->line_wait, (unsigned long)s->line_peak,
-	       (unsigned long)s->helo_lost, (unsigned long)s->peak, (unsigned long)s->rx_pkts,
+	       (unsigned long)s->helo_lost, (unsigned long)s->peak, (unsigned long)s->denied,
+	       (unsigned long)s->allowed, (unsigned long)w->cl.st.refused[CLIMIT_SESSIONS],
+	       (unsigned long)w->cl.st.refused[CLIMIT_RATE],
+	       (unsigned long)w->cl.st.refused[CLIMIT_ERRORS], (unsigned long)s->syn_dropped,
+	       (unsigned long)w->cl.st.evicted, (unsigned long)w->cl.st.untracked,
+	       (unsigned long)s->proxy_ok, (unsigned long)s->proxy_local,
+	       (unsigned long)s->proxy_denied, (unsigned long)s->proxy_bad,
+	       (unsigned long)s->proxy_timeout, (unsigned long)s->rx_pkts,
 	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
 	if (w->n_relays != 0)
 		log_kv(

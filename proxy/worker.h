@@ -15,6 +15,7 @@
 
 #include <rte_common.h>
 
+#include "climit.h"
 #include "config.h"
 #include "drv.h"
 #include "net.h"
@@ -37,6 +38,17 @@ struct worker_shared {
 	struct relay_pair *relay_pairs; /* [worker * n_relays + relay]; NULL: no relay */
 	uint16_t n_relays;
 	struct tls_ctx *tls[CFG_LISTENERS_MAX]; /* per listener; NULL: tls = none */
+	struct reload *policy; /* struct policy (policy.h), RCU-published; NULL: none */
+};
+
+/* A session's per-client accounting (sess_limit.c), per slot like sess_tls. */
+struct sess_cl {
+	uint32_t addr;  /* the client's address when climit tracks it, else 0 */
+	uint32_t paddr; /* a PROXY header's source (network order), if pxd */
+	uint16_t pport;
+	uint8_t junk;   /* closed for non-SMTP or pregreet: one more error */
+	uint8_t pxwait; /* listener index + 1 while the PROXY header is awaited */
+	uint8_t pxd;    /* paddr/pport hold the client */
 };
 
 /* A session's TLS side (sess_tls.c), in a per-worker array indexed like
@@ -110,6 +122,14 @@ struct worker_stats {
 	uint64_t tls_mem_bytes;    /* the arena's allocated bytes at the sample */
 	uint64_t tls_mem_ok;       /* 1: the arena is measured (jemalloc) */
 	uint64_t helo_lost;        /* no room for an EHLO/HELO argument: aborted */
+	uint64_t denied;            /* deny list: 554 5.7.1 */
+	uint64_t allowed;           /* allow list: limits skipped */
+	uint64_t syn_dropped;       /* client_limits.action = "drop": SYNs dropped */
+	uint64_t proxy_ok;          /* PROXY headers accepted (accept_proxy) */
+	uint64_t proxy_local;       /* ... LOCAL/UNKNOWN: the TCP peer stands */
+	uint64_t proxy_denied;      /* from a source not in proxy_from: closed */
+	uint64_t proxy_bad;         /* not a valid header: closed */
+	uint64_t proxy_timeout;     /* no header within proxy_timeout_ms: closed */
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps;                  /* idle back-off sleeps */
 	uint64_t peak;                    /* most sessions at once */
@@ -187,6 +207,10 @@ struct worker {
 	struct tls_stats tls_st;
 	struct tls_mem_arena tls_arena;
 	uint8_t tls_pt[WORKER_TLS_PT]; /* plaintext offered to the core */
+	/* per-client limits (sess_limit.c): the table and the slots' addresses */
+	struct climit cl;
+	struct sess_cl *cl_s;
+	uint64_t now; /* this loop iteration's clock (ms) */
 	/* session deadlines (smtp_tick) */
 	struct wheel wheel;
 	void *mem; /* one rte_zmalloc block for the arrays above */

@@ -473,6 +473,23 @@ void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 	smtp_finish(s, now, out);
 }
 
+int smtp_refuse(struct smtp_sess *s, enum smtp_reply_id id, uint64_t now, struct smtp_out *out)
+{
+	if (id != SMTP_R_CLIENT_LIMIT && id != SMTP_R_DENIED)
+		return -EINVAL;
+	if (s->state == SMTP_S_CLOSED)
+		return 0;
+	if (s->wa != NULL)
+		s->wa->q_n = 0;
+	s->q1 = 0;
+	s->greeted = 1;
+	s->state = SMTP_S_CMD;
+	smtp_q_local(s, id);
+	smtp_flush(s, out);
+	out->deadline = deadline(s, now);
+	return 0;
+}
+
 uint64_t smtp_tick(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 {
 	const struct smtp_cfg *c = s->cfg;

@@ -171,6 +171,8 @@ enum smtp_close {
 	SMTP_CLOSE_BACKEND,  /* 421 4.3.0 / 4.3.2 no backend */
 	SMTP_CLOSE_SHUTDOWN, /* 421 4.3.2 draining */
 	SMTP_CLOSE_MSGS,     /* 421 4.7.0 too many messages */
+	SMTP_CLOSE_LIMIT,    /* 421 4.7.0 client over a per-address limit (smtp_refuse) */
+	SMTP_CLOSE_DENIED,   /* 554 5.7.1 client on the deny list (smtp_refuse) */
 	SMTP_CLOSE_COUNT
 };
 
@@ -285,6 +287,15 @@ void smtp_tls_started(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
  * 421 4.3.2 and closes at once; a busy one at its next command outside a
  * transaction, or as soon as it becomes idle. */
 void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
+
+/*
+ * Right after smtp_start() (nothing read yet): the greeting is replaced by
+ * a refusal that closes — SMTP_R_CLIENT_LIMIT ("421 4.7.0", per-client
+ * limits) or SMTP_R_DENIED ("554 5.7.1", deny list; RFC 5321 §3.1 lets a
+ * server answer the connection with 554 instead of 220). The caller resets
+ * out after smtp_start() so the greeting never leaves. Other ids: -EINVAL.
+ */
+int smtp_refuse(struct smtp_sess *s, enum smtp_reply_id id, uint64_t now, struct smtp_out *out);
 
 /* Returns 1 when s may forward bytes to a backend on its next
  * smtp_input() (EHLO/HELO done, or a backend session open), else 0: a

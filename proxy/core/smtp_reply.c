@@ -64,6 +64,8 @@ static const struct fixed_reply fixed[] = {
 	{ SMTP_R_SHUTDOWN, 421, "421 4.3.2 %s Service shutting down" },
 	{ SMTP_R_MSGS, 421, "421 4.7.0 %s Error: too many messages" },
 	{ SMTP_R_GONE, 421, "421 4.4.2 %s Backend connection lost" },
+	{ SMTP_R_CLIENT_LIMIT, 421, "421 4.7.0 %s Error: too many connections from your address" },
+	{ SMTP_R_DENIED, 554, "554 5.7.1 %s Error: access denied" },
 };
 
 /* Appends fmt (where "%s" stands for host) and CRLF at *at; 0 or -1. */

@@ -66,6 +66,8 @@ enum smtp_reply_id {
 	SMTP_R_SHUTDOWN,   /* 421 4.3.2 <host> shutting down */
 	SMTP_R_MSGS,       /* 421 4.7.0 <host> too many messages */
 	SMTP_R_GONE,       /* 421 4.4.2 <host> backend connection lost */
+	SMTP_R_CLIENT_LIMIT, /* 421 4.7.0 <host> too many connections from the address */
+	SMTP_R_DENIED,       /* 554 5.7.1 access denied (deny list), instead of the greeting */
 	SMTP_R_COUNT
 };
 

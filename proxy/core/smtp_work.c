@@ -46,6 +46,10 @@ static enum smtp_close close_of(enum smtp_reply_id id)
 		return SMTP_CLOSE_SHUTDOWN;
 	case SMTP_R_MSGS:
 		return SMTP_CLOSE_MSGS;
+	case SMTP_R_CLIENT_LIMIT:
+		return SMTP_CLOSE_LIMIT;
+	case SMTP_R_DENIED:
+		return SMTP_CLOSE_DENIED;
 	default:
 		return SMTP_CLOSE_NONE;
 	}

@@ -62,6 +62,11 @@ struct net_ops {
 	void (*closed)(void *arg, struct tcp_conn *c, enum net_close_reason why, uint64_t now);
 	/* Optional: send-buffer space became free after a short net_send(). */
 	void (*writable)(void *arg, struct tcp_conn *c, uint64_t now);
+	/* Optional: a new SYN from raddr (network order) to listening port
+	 * lport (host order). Nonzero drops it silently: no SYN-ACK, no RST,
+	 * no state (counted as tcp_syn_filtered). Retransmitted SYNs of a
+	 * half-open entry are not asked again. */
+	int (*syn_filter)(void *arg, uint32_t raddr, uint16_t lport, uint64_t now);
 };
 
 /*
@@ -127,6 +132,7 @@ struct net_stats {
 	uint64_t tcp_in, tcp_bad_len, tcp_bad_cksum, tcp_bad_opt, tcp_bad_flags;
 	uint64_t tcp_no_listener, tcp_rst_out, tcp_rst_in_ignored;
 	uint64_t tcp_syn_in, tcp_synack_out, tcp_synack_rtx, tcp_halfopen_expired;
+	uint64_t tcp_syn_filtered; /* dropped by ops.syn_filter */
 	uint64_t tcp_cookie_sent, tcp_cookie_ok, tcp_cookie_bad, tcp_halfopen_full;
 	uint64_t tcp_conn_full, tcp_accepted, tcp_refused, tcp_buf_nomem;
 	uint64_t tcp_paws_drop, tcp_out_of_window, tcp_bad_ack, tcp_challenge_ack;

@@ -186,6 +186,12 @@ void tcp_syn_input(struct net_ctx *ctx, struct tcp_seg *seg, uint64_t now)
 		}
 		return;
 	}
+	if (ctx->ops.syn_filter != NULL &&
+	    ctx->ops.syn_filter(ctx->ops.arg, seg->key.raddr, rte_be_to_cpu_16(seg->key.lport),
+				now)) {
+		ctx->st.tcp_syn_filtered++;
+		return;
+	}
 	if (ctx->cfg.syncookies == 2 || (ctx->syn_nfree == 0 && ctx->cfg.syncookies)) {
 		uint32_t tsval = 0;
 		int ts = !!(seg->opts & TCP_OPT_TS);

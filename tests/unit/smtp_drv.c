@@ -43,7 +43,8 @@ struct drv {
 };
 
 static const char *close_names[] = { "none",    "quit",    "nonsmtp",  "pregreet", "errors",
-				     "timeout", "backend", "shutdown", "msgs" };
+				     "timeout", "backend", "shutdown", "msgs",     "limit",
+				     "denied" };
 
 static void txt_add(struct txt *t, const void *p, size_t n)
 {
@@ -153,7 +154,7 @@ static void collect(struct drv *d)
 		txt_str(&d->act, "BQUIT ");
 	if (a & SMTP_ACT_CLOSE) {
 		snprintf(tmp, sizeof(tmp), "CLOSE(%s%s%s) ",
-			 o->close_reason < 9 ? close_names[o->close_reason] : "?",
+			 o->close_reason < sizeof(close_names) / sizeof(close_names[0]) ? close_names[o->close_reason] : "?",
 			 o->sig ? "," : "", o->sig ? scan_sig_name((enum scan_sig)o->sig) : "");
 		txt_str(&d->act, tmp);
 		d->closed = 1;

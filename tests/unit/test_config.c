@@ -365,6 +365,38 @@ static const struct bad {
 	  "out of range 1..86400" },
 	{ BASE "log = { junk_samples = 17; };\n", 4, "log.junk_samples", "out of range 0..16" },
 	{ BASE "log = { sessions = 1; };\n", 4, "log.sessions", "must be true or false" },
+	/* client_limits and lists (issue 7) */
+	{ BASE "client_limits = { sessions = 2000000; };\n", 4, "client_limits.sessions",
+	  "out of range 0..1000000" },
+	{ BASE "client_limits = { rate = 100001; };\n", 4, "client_limits.rate",
+	  "out of range 0..100000" },
+	{ BASE "client_limits = { errors_per_min = 10001; };\n", 4, "client_limits.errors_per_min",
+	  "out of range 0..10000" },
+	{ BASE "client_limits = { action = \"reset\"; };\n", 4, "client_limits.action",
+	  "\"reset\" is not one of \"reply\", \"drop\"" },
+	{ BASE "client_limits = { table_size = 10; };\n", 4, "client_limits.table_size",
+	  "out of range 64..16777216" },
+	{ BASE "client_limits = { session = 3; };\n", 4, "client_limits.session",
+	  "did you mean 'sessions'?" },
+	{ BASE "lists = { deny = \"\"; };\n", 4, "lists.deny", "must not be empty" },
+	{ BASE "lists = { allow = 5; };\n", 4, "lists.allow", "must be a string" },
+	{ BASE "lists = { max_entries = 0; };\n", 4, "lists.max_entries", "out of range" },
+	{ BASE "lists = { denny = \"x\"; };\n", 4, "lists.denny", "did you mean 'deny'?" },
+	/* accept_proxy (issue 7) */
+	{ PORT "listeners = ( { port = 25;\n accept_proxy = true; } );\n" SMTP, 3,
+	  "listeners[0].accept_proxy", "needs proxy_from" },
+	{ PORT "listeners = ( { port = 25;\n proxy_from = [ \"198.18.0.0/24\" ]; } );\n" SMTP, 3,
+	  "listeners[0].proxy_from", "applies only with accept_proxy = true" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n"
+	       " proxy_from = [ \"198.18.0.1/24\" ]; } );\n" SMTP,
+	  3, "listeners[0].proxy_from[0]", "host bits set" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true;\n proxy_from = [ ]; } );\n" SMTP, 3,
+	  "listeners[0].proxy_from", "needs 1..16 entries" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true; proxy_from = [ \"198.18.0.9\" ];\n"
+	       " proxy_timeout_ms = 50; } );\n" SMTP,
+	  3, "listeners[0].proxy_timeout_ms", "out of range 100..60000" },
+	{ PORT "listeners = ( { port = 25; accept_proxy = true; proxy_from = [ 5 ]; } );\n" SMTP, 2,
+	  "listeners[0].proxy_from[0]", "must be a string" },
 	/* syntax */
 	{ BASE "limits = { sessions = ; };\n", 4, "", "syntax error" },
 };
@@ -431,6 +463,44 @@ static void test_broken(void)
 		 0);
 	CHECK_EQ(cfg.metrics.addr, ip("10.1.2.3"));
 	CHECK_EQ(cfg.metrics.port, 19890);
+	/* client_limits and lists: defaults (off), then every key */
+	CHECK_EQ(cfg.client_limits.sessions, 0);
+	CHECK_EQ(cfg.client_limits.rate, 0);
+	CHECK_EQ(cfg.client_limits.errors_per_min, 0);
+	CHECK_EQ(cfg.client_limits.action, CFG_LIMIT_REPLY);
+	CHECK_EQ(cfg.client_limits.table_size, 65536);
+	CHECK_EQ(cfg.lists.allow[0], 0);
+	CHECK_EQ(cfg.lists.max_entries, 100000);
+	CHECK_EQ(cfg_load_string(
+		     &cfg,
+		     BASE "client_limits = { sessions = 20; rate = 10; errors_per_min = 30;\n"
+			  " action = \"drop\"; table_size = 4096; };\n"
+			  "lists = { allow = \"/a.txt\"; deny = \"/d.txt\"; max_entries = 7; };\n",
+		     "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.client_limits.sessions, 20);
+	CHECK_EQ(cfg.client_limits.rate, 10);
+	CHECK_EQ(cfg.client_limits.errors_per_min, 30);
+	CHECK_EQ(cfg.client_limits.action, CFG_LIMIT_DROP);
+	CHECK_EQ(cfg.client_limits.table_size, 4096);
+	CHECK(strcmp(cfg.lists.allow, "/a.txt") == 0);
+	CHECK(strcmp(cfg.lists.deny, "/d.txt") == 0);
+	CHECK_EQ(cfg.lists.max_entries, 7);
+	/* accept_proxy: the balancers as ranges, the deadline */
+	CHECK_EQ(cfg_load_string(&cfg,
+				 PORT "listeners = ( { port = 25; accept_proxy = true;\n"
+				      " proxy_from = [ \"198.18.0.0/24\", \"198.19.0.7\" ];\n"
+				      " proxy_timeout_ms = 500; }, { port = 26; } );\n" SMTP,
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.listeners[0].accept_proxy, 1);
+	CHECK_EQ(cfg.listeners[0].n_proxy_from, 2);
+	CHECK_EQ(cfg.listeners[0].proxy_from[0].lo, 0xc6120000u);
+	CHECK_EQ(cfg.listeners[0].proxy_from[0].hi, 0xc61200ffu);
+	CHECK_EQ(cfg.listeners[0].proxy_from[1].lo, 0xc6130007u);
+	CHECK_EQ(cfg.listeners[0].proxy_timeout_ms, 500);
+	CHECK_EQ(cfg.listeners[1].accept_proxy, 0);
+	CHECK_EQ(cfg.listeners[1].proxy_timeout_ms, 3000);
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");

@@ -3,6 +3,7 @@
  * non-SMTP first lines, junk, limits, errors, timeouts, STARTTLS, drain.
  * Every case runs whole, byte by byte and cut in two (smtp_drv.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,7 +198,59 @@ static const struct drv_case cases[] = {
 	  R_OK R_OK R_OK R_OK R_OK R_OK R_BYE, "", "CLOSE(quit) " },
 };
 
+/* smtp_refuse (issue 7): right after smtp_start, the greeting discarded,
+ * the refusal is the only reply and the session closes; with and without a
+ * lent work area, with a greet wait, and any later input is ignored. */
+static int test_refuse(void)
+{
+	static const struct {
+		enum smtp_reply_id id;
+		const char *want;
+		uint8_t why;
+	} r[] = {
+		{ SMTP_R_CLIENT_LIMIT,
+		  "421 4.7.0 mx.test Error: too many connections from your address\r\n",
+		  SMTP_CLOSE_LIMIT },
+		{ SMTP_R_DENIED, "554 5.7.1 mx.test Error: access denied\r\n", SMTP_CLOSE_DENIED },
+	};
+	static uint8_t line[4096], obuf[SMTP_OUT_MIN], fbuf[SMTP_FWD_BUF_MIN];
+	static struct smtp_span fwd[SMTP_FWD_MIN];
+	struct smtp_cfg cfg;
+	struct smtp_sess s;
+	struct smtp_out out = { .buf = obuf, .cap = sizeof(obuf), .fwd = fwd,
+				.fwd_cap = SMTP_FWD_MIN, .fwd_buf = fbuf,
+				.fwd_buf_cap = sizeof(fbuf) };
+	const char *why = NULL;
+	int bad = 0;
+
+	for (int wait = 0; wait < 2; wait++)
+		for (int lend = 0; lend < 2; lend++)
+			for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+				smtp_cfg_defaults(&cfg, "mx.test", scan_kernels_get(SCAN_SCALAR));
+				cfg.greet_wait_ms = wait ? 6000 : 0;
+				if (smtp_cfg_init(&cfg, &why) != 0)
+					return 1;
+				smtp_out_reset(&out);
+				smtp_start(&s, &cfg, lend ? line : NULL, sizeof(line), 1000, &out);
+				smtp_out_reset(&out);
+				bad |= smtp_refuse(&s, r[i].id, 1000, &out) != 0;
+				bad |= out.len != strlen(r[i].want) ||
+				       memcmp(out.buf, r[i].want, out.len) != 0;
+				bad |= !(out.actions & SMTP_ACT_CLOSE) || out.close_reason != r[i].why;
+				smtp_out_reset(&out);
+				smtp_input(&s, (const uint8_t *)"EHLO x\r\n", 8, 1001, &out);
+				bad |= out.len != 0;
+				smtp_out_reset(&out);
+				bad |= smtp_refuse(&s, SMTP_R_OK, 1000, &out) != -EINVAL;
+			}
+	if (bad)
+		fprintf(stderr, "test_smtp: smtp_refuse: FAIL\n");
+	return bad;
+}
+
 int main(void)
 {
-	return drv_run_cases(cases, sizeof(cases) / sizeof(cases[0]), "test_smtp") ? 1 : 0;
+	int bad = test_refuse();
+
+	return drv_run_cases(cases, sizeof(cases) / sizeof(cases[0]), "test_smtp") || bad ? 1 : 0;
 }
