@@ -10,7 +10,14 @@
  * 32 octets). Client slot s uses source port 1024 + (s & 32767) and the
  * address SRC | (gen << 2 | s >> 15) in a /17 of 198.18.0.0/15 (default
  * 198.19.128.0/17): a slot's next session takes the next generation, so a
- * 4-tuple returns only after 8192 sessions of that slot. Those addresses
+ * 4-tuple returns only after 8192 sessions of that slot; the generations
+ * start at a value taken from the clock, so back-to-back runs do not
+ * replay the previous run's 4-tuples. The target may still hold one in
+ * TIME-WAIT (Bulwark: 10 s in lab.conf): the ISS comes from the clock, so
+ * the new SYN is beyond the old connection's sequence space and reopens the
+ * pair (RFC 1122 §4.2.2.13, RFC 6191). With a fixed ISS such a SYN got a
+ * TIME-WAIT ACK instead of a SYN-ACK: the "connect" errors of the early
+ * --rate runs, where few slots take every session. Those addresses
  * are off the target's subnet; the generator answers ARP for the target's
  * gateway (--gw) and for its own range. Over memif the generator picks the
  * target's queue: a session uses queue (s + gen) mod --queues, so flows
@@ -342,11 +349,11 @@ void ld_start(struct ld *d)
 	f->greet = f->fin = 0;
 	f->t0 = d->now;
 	f->t_dl = d->now + d->o->timeout_ms * 1000u;
-	f->snd_nxt = LD_ISS + 1;
+	f->snd_nxt = d->now * LD_ISS_PER_US + 1;
 	f->rcv_nxt = 0;
 	d->st->tot.started++;
 	d->st->in_flight++;
-	fl_tx(d, s, RTE_TCP_SYN_FLAG, LD_ISS, NULL, 0);
+	fl_tx(d, s, RTE_TCP_SYN_FLAG, f->snd_nxt - 1, NULL, 0);
 }
 
 /* Deadlines and slow senders. */
