@@ -18,8 +18,13 @@
 
 const char *const load_kind_names[LK_COUNT] = { "http",     "tls",  "ssh",  "pregreet", "garbage",
 						"longline", "typo", "slow", "idle",     "legit" };
-const char *const load_oc_names[LO_COUNT] = { "ok",      "wrong",   "closed", "reset",
-					      "noclose", "timeout", "connect" };
+const char *const load_oc_names[LO_COUNT] = { "ok",      "held",    "wrong",  "closed",
+					      "reset",   "noclose", "timeout", "connect" };
+
+int load_oc_error(enum load_outcome oc)
+{
+	return oc != LO_OK && oc != LO_HELD;
+}
 
 uint64_t load_now_us(void)
 {
@@ -116,11 +121,11 @@ uint32_t load_step_chunk(const struct load_opts *o, const struct load_step *p, u
 
 #define SEND(p, c)                                                                                 \
 	{                                                                                          \
-		LOP_SEND, c, S(p)                                                                  \
+		LOP_SEND, c, S(p), 0                                                               \
 	}
 #define CLOSE                                                                                      \
 	{                                                                                          \
-		LOP_CLOSE, 0, NULL, 0                                                              \
+		LOP_CLOSE, 0, NULL, 0, 0                                                           \
 	}
 #define QUIT SEND(p_quit, 221)
 
@@ -175,32 +180,54 @@ static int kind_find(const char *s, size_t n)
 
 int load_expect_parse(struct load_opts *o, const char *arg)
 {
-	const char *eq = strchr(arg, '='), *sl;
+	const char *eq = strchr(arg, '='), *p;
 	struct load_script *sc;
+	struct load_step *key;
 	char *end;
-	long code;
-	int k;
+	long code = 0;
+	int k, rep = 0;
 
 	if (eq == NULL || (k = kind_find(arg, (size_t)(eq - arg))) < 0)
 		return -EINVAL;
 	sc = &o->sc[k];
-	code = strtol(eq + 1, &end, 10);
-	if (end == eq + 1 || code < 100 || code >= LOAD_CODE_MAX)
+	key = &sc->st[sc->key];
+	if (key->op != LOP_SEND && key->op != LOP_SLOW && key->op != LOP_BODY)
 		return -EINVAL;
-	sl = *end == '/' ? end + 1 : NULL;
-	if (sl == NULL && *end != '\0')
-		return -EINVAL;
-	if (sc->st[sc->key].op == LOP_WAIT || sc->st[sc->key].op == LOP_CLOSE)
-		return -EINVAL;
-	sc->st[sc->key].code = (uint16_t)code;
-	if (sl == NULL)
+	if (strncmp(eq + 1, "none", 4) == 0) {
+		/* no reply at all: only a plain send can expect that */
+		if (key->op != LOP_SEND)
+			return -EINVAL;
+		p = eq + 5;
+	} else {
+		code = strtol(eq + 1, &end, 10);
+		if (end == eq + 1 || code < 100 || code >= LOAD_CODE_MAX)
+			return -EINVAL;
+		p = end;
+		if (strncmp(p, "x*", 2) == 0) {
+			rep = 1;
+			p += 2;
+		}
+	}
+	if (*p == '\0') {
+		if (code == 0 || rep) /* the built-in next step may not fit */
+			return -EINVAL;
+		key->code = (uint16_t)code;
 		return 0;
-	if (strcmp(sl, "close") == 0) {
+	}
+	if (*p != '/')
+		return -EINVAL;
+	p++;
+	if (sc->key + 3 > LOAD_STEPS_MAX)
+		return -EINVAL;
+	key->code = (uint16_t)code;
+	key->rep = (uint8_t)rep;
+	if (strcmp(p, "close") == 0) {
 		sc->st[sc->key + 1] = (struct load_step)CLOSE;
 		sc->n = (uint8_t)(sc->key + 2);
-	} else if (strcmp(sl, "quit") == 0) {
-		if (sc->key + 3 > LOAD_STEPS_MAX)
-			return -EINVAL;
+	} else if (strcmp(p, "held") == 0) {
+		sc->st[sc->key + 1] = (struct load_step){ LOP_HOLD, 0, NULL, 0, 0 };
+		sc->n = (uint8_t)(sc->key + 2);
+	} else if (strcmp(p, "quit") == 0 && code != 0 && !rep) {
 		sc->st[sc->key + 1] = (struct load_step)QUIT;
 		sc->st[sc->key + 2] = (struct load_step)CLOSE;
 		sc->n = (uint8_t)(sc->key + 3);
@@ -304,8 +331,15 @@ static void usage(FILE *f)
 		   "  --slow-ms MS       slow: a byte per MS (default 50)\n"
 		   "  --idle-ms MS       idle: wait after the greeting (default 2000)\n"
 		   "  --size N           legit: body octets (default 1000)\n"
-		   "  --expect K=CODE[/close|/quit]  the reply kind K must get (a peer\n"
-		   "                     may answer otherwise), and what follows it\n"
+		   "  --expect K=CODE[x*][/close|/quit|/held] or K=none/close|/held\n"
+		   "                     what kind K must get from this server (a peer\n"
+		   "                     may answer otherwise): reply CODE (x*: one or\n"
+		   "                     more of them; none: no reply), then the server\n"
+		   "                     closes (/close), or QUIT gets 221 and a close\n"
+		   "                     (/quit), or the session is still open after\n"
+		   "                     --hold-ms (/held: outcome \"held\", not an error\n"
+		   "                     and not ok: the junk was not absorbed)\n"
+		   "  --hold-ms MS       /held: how long the session must stay open (1000)\n"
 		   "  --show-errors N    failed sessions to print (default 5)\n"
 		   "  --csv FILE         per-second rates   --png FILE  a chart (gnuplot)\n"
 		   "  --scenario FILE    options from FILE, one \"name value\" a line\n"
@@ -341,6 +375,7 @@ enum {
 	O_GW,
 	O_QUEUES,
 	O_SCENARIO,
+	O_HOLD,
 };
 
 static const struct option lopts[] = {
@@ -364,6 +399,7 @@ static const struct option lopts[] = {
 	{ "gw", required_argument, NULL, O_GW },
 	{ "queues", required_argument, NULL, O_QUEUES },
 	{ "scenario", required_argument, NULL, O_SCENARIO },
+	{ "hold-ms", required_argument, NULL, O_HOLD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -418,6 +454,10 @@ static int opt_set(struct load_opts *o, int id, const char *arg)
 	case O_IDLE:
 		bad |= num(arg, 0, 3600000, &v);
 		o->idle_ms = (uint32_t)v;
+		break;
+	case O_HOLD:
+		bad |= num(arg, 1, 3600000, &v);
+		o->hold_ms = (uint32_t)v;
 		break;
 	case O_SIZE:
 		bad |= num(arg, 0, 1 << 30, &v);
@@ -513,6 +553,7 @@ int main(int argc, char **argv)
 	o.timeout_ms = 5000;
 	o.slow_ms = 50;
 	o.idle_ms = 2000;
+	o.hold_ms = 1000;
 	o.body_size = 1000;
 	o.show_errors = 5;
 	o.queues = 1;
@@ -541,7 +582,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (load_stats_init(&st, (uint32_t)o.duration + o.timeout_ms / 1000u + o.idle_ms / 1000u +
+	if (load_stats_init(&st, (uint32_t)o.duration + o.timeout_ms / 1000u + o.idle_ms / 1000u + o.hold_ms / 1000u +
 				     o.slow_ms * 20u / 1000u + 30u) != 0) {
 		fprintf(stderr, "bulwark-load: out of memory\n");
 		return 1;

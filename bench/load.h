@@ -35,10 +35,15 @@ enum load_op {
 	LOP_BODY,  /* body_size octets of 80-octet lines and ".\r\n", expect code */
 	LOP_CLOSE, /* the server closes; anything received is wrong */
 	LOP_END,   /* we close (the session stays open at the server until then) */
+	LOP_HOLD,  /* the server keeps the session open: after hold_ms it ends
+		    * as "held" (we reset it); its close before is wrong */
 };
 
+/* LO_OK and LO_HELD are what the script expected; every other outcome is
+ * an error. Only LO_OK is a junk session absorbed (answered and closed). */
 enum load_outcome {
 	LO_OK,
+	LO_HELD,    /* expected: still open hold_ms after its last reply */
 	LO_WRONG,   /* a reply other than the expected code, or data when none */
 	LO_CLOSED,  /* the server closed before the script's end */
 	LO_RESET,   /* RST */
@@ -54,9 +59,12 @@ enum load_outcome {
 
 struct load_step {
 	uint8_t op;
-	uint16_t code; /* expected reply code (LOP_SEND, LOP_SLOW, LOP_BODY) */
+	uint16_t code; /* expected reply code (LOP_SEND, LOP_SLOW, LOP_BODY);
+			* LOP_SEND with 0: no reply, the next step at once */
 	const uint8_t *data;
 	uint32_t len;
+	uint8_t rep; /* 1: more replies of the same code may follow, until the
+		      * next step (LOP_CLOSE or LOP_HOLD) ends the session */
 };
 
 struct load_script {
@@ -108,6 +116,7 @@ struct load_opts {
 	double duration;        /* seconds of new sessions */
 	uint32_t timeout_ms;    /* per reply */
 	uint32_t slow_ms, idle_ms;
+	uint32_t hold_ms; /* LOP_HOLD */
 	uint32_t body_size;
 	uint32_t show_errors; /* how many failed sessions to print */
 	const char *csv, *png;
@@ -123,7 +132,8 @@ extern const char *const load_oc_names[LO_COUNT];
 
 /* Fills o->sc from the built-in table; returns 0. */
 int load_scripts_init(struct load_opts *o);
-/* Applies "--expect KIND=CODE[/close|/quit]"; 0 or -EINVAL. */
+/* Applies "--expect KIND=CODE[x*][/close|/quit|/held]" or
+ * "KIND=none/close|/held" (see usage); 0 or -EINVAL. */
 int load_expect_parse(struct load_opts *o, const char *arg);
 
 /* The octets of step p from off on that are contiguous in memory: their
@@ -150,6 +160,8 @@ uint64_t load_hist_quantile(const struct load_hist *h, double q);
 
 /* The stats' per-second ring: room for secs seconds. 0 or -ENOMEM. */
 int load_stats_init(struct load_stats *s, uint32_t secs);
+/* 1 when outcome oc is an error (neither ok nor held). */
+int load_oc_error(enum load_outcome oc);
 void load_stats_end(struct load_stats *s, enum load_kind k, enum load_outcome oc, uint16_t code,
 		    uint64_t greet_us, uint64_t fin_us);
 /* Closes the current second: stores its deltas and prints the progress line. */

@@ -34,6 +34,7 @@ enum lf_phase {
 	F_WAIT,  /* LOP_WAIT */
 	F_CLOSE, /* waiting for the server's FIN */
 	F_LAST,  /* our FIN sent, waiting for its ACK */
+	F_HOLD,  /* LOP_HOLD: the server must keep the session open */
 };
 
 struct lf {

@@ -30,6 +30,7 @@ enum ss_phase {
 	SP_REPLY,   /* waiting for the step's reply */
 	SP_WAIT,    /* LOP_WAIT: quiet until deadline */
 	SP_CLOSE,   /* LOP_CLOSE: waiting for the server's close */
+	SP_HOLD,    /* LOP_HOLD: the server must keep the session open */
 };
 
 struct ss {
@@ -65,6 +66,8 @@ static void ss_end(struct sk *k, uint32_t i, enum load_outcome oc)
 		struct linger lg = { 1, 0 };
 
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	if (load_oc_error(oc)) {
 		load_stats_show(k->st, k->o, (enum load_kind)s->kind, oc,
 				s->phase == SP_GREET || s->phase == SP_CONNECT ? -1 : s->step,
 				s->code, s->seen, s->nseen);
@@ -124,7 +127,8 @@ static void ss_pump(struct sk *k, uint32_t i)
 			return;
 	}
 	ss_poll(k, i, 0);
-	if (s->early) { /* its reply came while we were still sending */
+	if (s->early || p->code == 0) { /* its reply came while we were still
+					   * sending, or none is expected */
 		s->early = 0;
 		step_begin(k, i);
 		return;
@@ -156,6 +160,10 @@ static void step_begin(struct sk *k, uint32_t i)
 	case LOP_END:
 		ss_end(k, i, LO_OK);
 		return;
+	case LOP_HOLD:
+		s->phase = SP_HOLD;
+		s->deadline = k->now + (uint64_t)k->o->hold_ms * 1000u;
+		return;
 	default:
 		s->phase = SP_SEND;
 		s->next_byte = 0;
@@ -177,6 +185,18 @@ static void ss_connected(struct sk *k, uint32_t i)
 	ss_poll(k, i, 0);
 }
 
+/* 1 when the previous step allows more replies of code c (--expect
+ * K=CODEx*). */
+static int rep_ok(const struct sk *k, const struct ss *s, int c)
+{
+	const struct load_step *p;
+
+	if (s->step <= 0)
+		return 0;
+	p = &k->o->sc[s->kind].st[s->step - 1];
+	return p->rep && p->code == c;
+}
+
 /* A complete reply with code c. */
 static void ss_reply(struct sk *k, uint32_t i, int c)
 {
@@ -190,6 +210,8 @@ static void ss_reply(struct sk *k, uint32_t i, int c)
 			step_begin(k, i);
 		return; /* pregreet: the server had greeted before our bytes came */
 	}
+	if ((s->phase == SP_CLOSE || s->phase == SP_HOLD) && rep_ok(k, s, c))
+		return; /* one more of the replies "CODEx*" allows */
 	if (s->phase != SP_REPLY && !(s->phase == SP_SEND && !s->early)) {
 		s->code = (uint16_t)c;
 		ss_end(k, i, LO_WRONG);
@@ -248,7 +270,9 @@ static void ss_read(struct sk *k, uint32_t i)
 			uint32_t used;
 			int c;
 
-			if (s->phase != SP_GREET && s->phase != SP_REPLY && s->phase != SP_SEND) {
+			if (s->phase != SP_GREET && s->phase != SP_REPLY && s->phase != SP_SEND &&
+			    !((s->phase == SP_CLOSE || s->phase == SP_HOLD) && s->step > 0 &&
+			      k->o->sc[s->kind].st[s->step - 1].rep)) {
 				ss_end(k, i, LO_WRONG); /* data when none may come */
 				return;
 			}
@@ -345,6 +369,10 @@ static void ss_sweep(struct sk *k)
 		case SP_CLOSE:
 			if (k->now >= s->deadline)
 				ss_end(k, i, LO_NOCLOSE);
+			break;
+		case SP_HOLD:
+			if (k->now >= s->deadline)
+				ss_end(k, i, LO_HELD);
 			break;
 		default:
 			if (k->now >= s->deadline)

@@ -42,14 +42,14 @@ up() {
 check() {
 	local what=$1 out=$2 total kind n ok err codes want bad=0
 	total=$(awk '$1 == "total" { print $2 }' <<<"$out")
-	expect "$what: no errors" "$out" '^result: sessions=[0-9]+ ok=[0-9]+ errors=0$'
+	expect "$what: no errors" "$out" '^result: sessions=[0-9]+ ok=[0-9]+ errors=0 held=0$'
 	if [[ -z $total ]] || ((total < rate * secs * 9 / 10)); then
 		fails=$((fails + 1))
 		echo "FAIL $what: ${total:-no} sessions, wanted about $((rate * secs))"
 		return
 	fi
 	for kind in "${!code[@]}"; do
-		read -r n ok err codes < <(awk -v k="$kind" '$1 == k { print $2, $3, $4, $5 }' <<<"$out")
+		read -r n ok err codes < <(awk -v k="$kind" '$1 == k { print $2, $3, $5, $6 }' <<<"$out")
 		want=$(( $(sed -E "s/.*$kind=([0-9]+).*/\1/" <<<"$mix") * total / 100 ))
 		if [[ -z $n ]] || ((n < want - 2 || n > want + 2 || ok != n || err != 0)) ||
 			[[ $codes != "${code[$kind]}:$n" ]]; then
