@@ -17,9 +17,10 @@
 #include "payload.h"
 
 const char *const load_kind_names[LK_COUNT] = { "http",     "tls",  "ssh",  "pregreet", "garbage",
-						"longline", "typo", "slow", "idle",     "legit" };
-const char *const load_oc_names[LO_COUNT] = { "ok",      "held",    "wrong",  "closed",
-					      "reset",   "noclose", "timeout", "connect" };
+						"longline", "typo", "slow", "idle",     "legit",
+						"tls465",   "starttls", "handshake" };
+const char *const load_oc_names[LO_COUNT] = { "ok",      "held",    "wrong",   "closed", "reset",
+					      "noclose", "timeout", "connect", "tls" };
 
 int load_oc_error(enum load_outcome oc)
 {
@@ -60,6 +61,7 @@ static const char p_mail[] = "MAIL FROM:<load@load.example>\r\n";
 static const char p_rcpt[] = "RCPT TO:<sink@bench.example>\r\n";
 static const char p_data[] = "DATA\r\n";
 static const char p_quit[] = "QUIT\r\n";
+static const char p_starttls[] = "STARTTLS\r\n";
 static uint8_t p_garbage[64];
 static uint8_t p_longline[2002];
 
@@ -158,6 +160,28 @@ static const struct load_script scripts[LK_COUNT] = {
 			 { LOP_BODY, 250, NULL, 0 },
 			 QUIT,
 			 CLOSE } },
+	/* RFC 8314 §3.3 (implicit TLS: the handshake first, then the 220) and
+	 * RFC 3207 §4 (STARTTLS, 220, handshake; then EHLO again: §4.2) */
+	[LK_TLS465] = { .pregreet = 1,
+			.n = 4,
+			.key = 2,
+			.tls_port = 1,
+			.st = { { LOP_TLS, 0, NULL, 0, 0 },
+				{ LOP_GREET, 220, NULL, 0, 0 },
+				QUIT,
+				CLOSE } },
+	[LK_STARTTLS] = { .n = 6,
+			  .key = 1,
+			  .st = { SEND(p_ehlo, 250),
+				  SEND(p_starttls, 220),
+				  { LOP_TLS, 0, NULL, 0, 0 },
+				  SEND(p_ehlo, 250),
+				  QUIT,
+				  CLOSE } },
+	[LK_HANDSHAKE] = { .pregreet = 1,
+			   .n = 2,
+			   .tls_port = 1,
+			   .st = { { LOP_TLS, 0, NULL, 0, 0 }, { LOP_END, 0, NULL, 0, 0 } } },
 };
 
 int load_scripts_init(struct load_opts *o)
@@ -340,6 +364,12 @@ static void usage(FILE *f)
 		   "                     --hold-ms (/held: outcome \"held\", not an error\n"
 		   "                     and not ok: the junk was not absorbed)\n"
 		   "  --hold-ms MS       /held: how long the session must stay open (1000)\n"
+		   "  TLS kinds (socket mode; TLS 1.3, full handshakes, no chain check):\n"
+		   "    tls465 (implicit TLS on --tls-port), starttls (on --port),\n"
+		   "    handshake (--tls-port: handshake, close; any TLS server)\n"
+		   "  --tls-port N       tls465 and handshake (465)\n"
+		   "  --tls-groups LIST  key exchange groups, e.g. X25519 or P-256\n"
+		   "  --tls-cert TYPE    the server key must be ecdsa or rsa (any)\n"
 		   "  --show-errors N    failed sessions to print (default 5)\n"
 		   "  --csv FILE         per-second rates   --png FILE  a chart (gnuplot)\n"
 		   "  --scenario FILE    options from FILE, one \"name value\" a line\n"
@@ -376,6 +406,9 @@ enum {
 	O_QUEUES,
 	O_SCENARIO,
 	O_HOLD,
+	O_TLS_PORT,
+	O_TLS_GROUPS,
+	O_TLS_CERT,
 };
 
 static const struct option lopts[] = {
@@ -400,6 +433,9 @@ static const struct option lopts[] = {
 	{ "queues", required_argument, NULL, O_QUEUES },
 	{ "scenario", required_argument, NULL, O_SCENARIO },
 	{ "hold-ms", required_argument, NULL, O_HOLD },
+	{ "tls-port", required_argument, NULL, O_TLS_PORT },
+	{ "tls-groups", required_argument, NULL, O_TLS_GROUPS },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -454,6 +490,16 @@ static int opt_set(struct load_opts *o, int id, const char *arg)
 	case O_IDLE:
 		bad |= num(arg, 0, 3600000, &v);
 		o->idle_ms = (uint32_t)v;
+		break;
+	case O_TLS_PORT:
+		bad |= num(arg, 1, 65535, &v);
+		o->tls_port = (uint16_t)v;
+		break;
+	case O_TLS_GROUPS:
+		o->tls_groups = arg;
+		break;
+	case O_TLS_CERT:
+		bad |= (o->tls_cert = load_tls_cert_type(arg)) < 0;
 		break;
 	case O_HOLD:
 		bad |= num(arg, 1, 3600000, &v);
@@ -554,6 +600,7 @@ int main(int argc, char **argv)
 	o.slow_ms = 50;
 	o.idle_ms = 2000;
 	o.hold_ms = 1000;
+	o.tls_port = 465;
 	o.body_size = 1000;
 	o.show_errors = 5;
 	o.queues = 1;
@@ -590,6 +637,12 @@ int main(int argc, char **argv)
 	if (strcmp(o.mode, "socket") == 0) {
 		rc = load_sock_run(&o, &st);
 	} else if (strcmp(o.mode, "dpdk") == 0) {
+		for (int k = LK_TLS_FIRST; k < LK_COUNT; k++)
+			if (o.mix[k] != 0) {
+				fprintf(stderr, "bulwark-load: the TLS kinds (%s) need --mode socket\n",
+					load_kind_names[k]);
+				return 2;
+			}
 #ifdef LOAD_DPDK
 		rc = load_dpdk_run(&o, &st, argc - optind + 1, argv + optind - 1);
 #else

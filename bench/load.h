@@ -25,8 +25,12 @@ enum load_kind {
 	LK_SLOW,
 	LK_IDLE,
 	LK_LEGIT,
+	LK_TLS465,    /* implicit TLS (--tls-port): handshake, 220, QUIT, 221 */
+	LK_STARTTLS,  /* 220, EHLO, STARTTLS, 220, handshake, EHLO, QUIT */
+	LK_HANDSHAKE, /* --tls-port: handshake, then we close (any TLS server) */
 	LK_COUNT
 };
+#define LK_TLS_FIRST LK_TLS465 /* the kinds from here on need OpenSSL */
 
 enum load_op {
 	LOP_SEND,  /* send data, expect code */
@@ -37,6 +41,8 @@ enum load_op {
 	LOP_END,   /* we close (the session stays open at the server until then) */
 	LOP_HOLD,  /* the server keeps the session open: after hold_ms it ends
 		    * as "held" (we reset it); its close before is wrong */
+	LOP_TLS,   /* a TLS handshake (socket mode); from here on all is TLS */
+	LOP_GREET, /* wait for the 220 (after an implicit-TLS handshake) */
 };
 
 /* LO_OK and LO_HELD are what the script expected; every other outcome is
@@ -50,6 +56,8 @@ enum load_outcome {
 	LO_NOCLOSE, /* the server did not close when it should have */
 	LO_TIMEOUT, /* no reply within timeout_ms */
 	LO_CONNECT, /* the handshake failed */
+	LO_TLS,     /* the TLS handshake failed, or the certificate's key is
+		     * not of the type --tls-cert asks */
 	LO_COUNT
 };
 
@@ -72,6 +80,7 @@ struct load_script {
 	uint8_t n;
 	uint8_t key; /* the step whose reply is "the" reply (--expect) */
 	struct load_step st[LOAD_STEPS_MAX];
+	uint8_t tls_port; /* 1: connects to --tls-port, not --port */
 };
 
 /* HDR-like histogram of microseconds: 16 linear sub-buckets per power of
@@ -124,6 +133,9 @@ struct load_opts {
 	const char *src; /* dpdk: first client address (198.18.0.0/15) */
 	const char *gw;  /* dpdk: the address the generator answers ARP for */
 	uint32_t queues; /* dpdk: queues to spread flows over */
+	uint16_t tls_port;      /* tls465, handshake */
+	const char *tls_groups; /* SSL_CTX_set1_groups_list; NULL: OpenSSL's */
+	int tls_cert;           /* the server key's EVP_PKEY type; 0: any */
 	struct load_script sc[LK_COUNT];
 };
 
@@ -172,6 +184,25 @@ void load_stats_show(struct load_stats *s, const struct load_opts *o, enum load_
 		     uint32_t n);
 /* The summary table, and --csv/--png. Returns the number of errors. */
 uint64_t load_report(struct load_stats *s, const struct load_opts *o);
+
+/* TLS for the socket engine (load_tls.c). load_tls_ctx: a client context
+ * for TLS 1.3 only, o->tls_groups, no verification of the chain (a bench
+ * measures handshakes, not PKI), no session resumption (every handshake is
+ * a full one); NULL and a message on failure. */
+struct ssl_ctx_st *load_tls_ctx(const struct load_opts *o);
+/* A client session on fd; NULL when out of memory. */
+struct ssl_st *load_tls_new(struct ssl_ctx_st *ctx, int fd);
+/* Drives the handshake: 1 done (and the server's key is of o->tls_cert's
+ * type), 0 in progress (*out: 1 when it waits to write), -1 failed. */
+int load_tls_handshake(const struct load_opts *o, struct ssl_st *ssl, int *out);
+/* send/recv over TLS: octets, 0 (recv: the server closed), or -1 with
+ * errno EAGAIN (*out: 1 when it waits to write), ECONNRESET or EPROTO. */
+long load_tls_send(struct ssl_st *ssl, const void *d, uint32_t n, int *out);
+long load_tls_recv(struct ssl_st *ssl, void *d, uint32_t n, int *out);
+/* Sends close_notify (once, not waiting for the server's) and frees. */
+void load_tls_free(struct ssl_st *ssl);
+/* --tls-cert NAME: 0 (any), or the EVP_PKEY type of ecdsa / rsa; -1. */
+int load_tls_cert_type(const char *name);
 
 /* The engines: 0 or 1 (setup failed, message printed). */
 int load_sock_run(const struct load_opts *o, struct load_stats *s);

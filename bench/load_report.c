@@ -163,6 +163,10 @@ void load_stats_show(struct load_stats *s, const struct load_opts *o, enum load_
 		snprintf(want, sizeof(want), "the server's close");
 	else if (step >= 0 && sc->st[step].op == LOP_WAIT)
 		snprintf(want, sizeof(want), "silence");
+	else if (step >= 0 && sc->st[step].op == LOP_TLS)
+		snprintf(want, sizeof(want), "a TLS handshake");
+	else if (step >= 0 && sc->st[step].op == LOP_GREET)
+		snprintf(want, sizeof(want), "the 220");
 	else if (step >= 0 && sc->st[step].op == LOP_HOLD)
 		snprintf(want, sizeof(want), "held open");
 	else if (step >= 0 && sc->st[step].code == 0)
