@@ -372,6 +372,8 @@ static void usage(FILE *f)
 		   "  --tls-cert TYPE    the server key must be ecdsa or rsa (any)\n"
 		   "  --show-errors N    failed sessions to print (default 5)\n"
 		   "  --csv FILE         per-second rates   --png FILE  a chart (gnuplot)\n"
+		   "  --print-payload K  write the octets kind K sends first to stdout, exit\n"
+		   "                     (bench/compare-probe sends the same)\n"
 		   "  --scenario FILE    options from FILE, one \"name value\" a line\n"
 		   "                     (\"mix http=40,legit=10\"); later flags override\n"
 		   "  dpdk mode: --vdev DEVARGS (e.g. net_memif0,role=client,socket=PATH,\n"
@@ -409,6 +411,7 @@ enum {
 	O_TLS_PORT,
 	O_TLS_GROUPS,
 	O_TLS_CERT,
+	O_PRINT,
 };
 
 static const struct option lopts[] = {
@@ -436,6 +439,7 @@ static const struct option lopts[] = {
 	{ "tls-port", required_argument, NULL, O_TLS_PORT },
 	{ "tls-groups", required_argument, NULL, O_TLS_GROUPS },
 	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "print-payload", required_argument, NULL, O_PRINT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -585,6 +589,26 @@ static int scenario_read(struct load_opts *o, const char *path)
 	return 0;
 }
 
+/* --print-payload KIND: the octets of the kind's first sending step. */
+static int print_payload(const struct load_opts *o, const char *kind)
+{
+	int k = kind_find(kind, strlen(kind));
+
+	if (k < 0) {
+		fprintf(stderr, "bulwark-load: --print-payload: no kind '%s'\n", kind);
+		return 2;
+	}
+	for (int i = 0; i < o->sc[k].n; i++) {
+		const struct load_step *p = &o->sc[k].st[i];
+
+		if ((p->op == LOP_SEND || p->op == LOP_SLOW) && p->len != 0)
+			return fwrite(p->data, 1, p->len, stdout) == p->len ? 0 : 1;
+	}
+	fprintf(stderr, "bulwark-load: --print-payload: kind %s sends no payload of its own\n",
+		kind);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static struct load_opts o;
@@ -611,6 +635,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (opt == O_PRINT)
+			return print_payload(&o, optarg);
 		if (opt == O_SCENARIO) {
 			if (scenario_read(&o, optarg) != 0)
 				return 2;
