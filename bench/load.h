@@ -11,6 +11,7 @@
 #ifndef BULWARK_LOAD_H
 #define BULWARK_LOAD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -142,6 +143,8 @@ struct load_opts {
 extern const char *const load_kind_names[LK_COUNT];
 extern const char *const load_oc_names[LO_COUNT];
 
+/* The kind named s[0..n), or -1. */
+int load_kind_find(const char *s, size_t n);
 /* Fills o->sc from the built-in table; returns 0. */
 int load_scripts_init(struct load_opts *o);
 /* Applies "--expect KIND=CODE[x*][/close|/quit|/held]" or
