@@ -379,8 +379,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (load_stats_init(&st, (uint32_t)o.duration + o.timeout_ms / 1000u + o.idle_ms / 1000u + o.hold_ms / 1000u +
-				     o.slow_ms * 20u / 1000u + 30u) != 0) {
+	if (load_stats_init(&st, (uint32_t)o.duration + o.timeout_ms / 1000u + o.idle_ms / 1000u +
+				     o.hold_ms / 1000u + o.slow_ms * 20u / 1000u + 30u) != 0) {
 		fprintf(stderr, "bulwark-load: out of memory\n");
 		return 1;
 	}
@@ -389,7 +389,8 @@ int main(int argc, char **argv)
 	} else if (strcmp(o.mode, "dpdk") == 0) {
 		for (int k = LK_TLS_FIRST; k < LK_COUNT; k++)
 			if (o.mix[k] != 0) {
-				fprintf(stderr, "bulwark-load: the TLS kinds (%s) need --mode socket\n",
+				fprintf(stderr,
+					"bulwark-load: the TLS kinds (%s) need --mode socket\n",
 					load_kind_names[k]);
 				return 2;
 			}

@@ -130,10 +130,10 @@ struct load_opts {
 	uint32_t body_size;
 	uint32_t show_errors; /* how many failed sessions to print */
 	const char *csv, *png;
-	const char *eal; /* dpdk: the vdev devargs */
-	const char *src; /* dpdk: first client address (198.18.0.0/15) */
-	const char *gw;  /* dpdk: the address the generator answers ARP for */
-	uint32_t queues; /* dpdk: queues to spread flows over */
+	const char *eal;        /* dpdk: the vdev devargs */
+	const char *src;        /* dpdk: first client address (198.18.0.0/15) */
+	const char *gw;         /* dpdk: the address the generator answers ARP for */
+	uint32_t queues;        /* dpdk: queues to spread flows over */
 	uint16_t tls_port;      /* tls465, handshake */
 	const char *tls_groups; /* SSL_CTX_set1_groups_list; NULL: OpenSSL's */
 	int tls_cert;           /* the server key's EVP_PKEY type; 0: any */

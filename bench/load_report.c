@@ -283,8 +283,8 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o)
 	char codes[64];
 
 	printf("\n%-9s %9s %9s %9s %7s  %-26s %9s %9s %9s %9s %9s\n", "kind", "sessions", "ok",
-	       "held", "errors", "reply codes (code:n)", "220 p50", "end p50", "end p99", "end p99.9",
-	       "end max");
+	       "held", "errors", "reply codes (code:n)", "220 p50", "end p50", "end p99",
+	       "end p99.9", "end max");
 	for (int k = 0; k < LK_COUNT; k++) {
 		uint64_t n = 0;
 
@@ -299,8 +299,7 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o)
 		printf("%-9s %9lu %9lu %9lu %7lu  %-26s %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms\n",
 		       load_kind_names[k], (unsigned long)n, (unsigned long)s->kind_oc[k][LO_OK],
 		       (unsigned long)s->kind_oc[k][LO_HELD], (unsigned long)errs(s->kind_oc[k]),
-		       codes,
-		       (double)load_hist_quantile(&s->greet[k], 0.5) / 1e3,
+		       codes, (double)load_hist_quantile(&s->greet[k], 0.5) / 1e3,
 		       (double)load_hist_quantile(&s->fin[k], 0.5) / 1e3,
 		       (double)load_hist_quantile(&s->fin[k], 0.99) / 1e3,
 		       (double)load_hist_quantile(&s->fin[k], 0.999) / 1e3,

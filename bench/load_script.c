@@ -10,9 +10,10 @@
 #include "load.h"
 #include "payload.h"
 
-const char *const load_kind_names[LK_COUNT] = { "http",     "tls",  "ssh",  "pregreet", "garbage",
-						"longline", "typo", "slow", "idle",     "legit",
-						"tls465",   "starttls", "handshake" };
+const char *const load_kind_names[LK_COUNT] = { "http",     "tls",      "ssh",    "pregreet",
+						"garbage",  "longline", "typo",   "slow",
+						"idle",     "legit",    "tls465", "starttls",
+						"handshake" };
 const char *const load_oc_names[LO_COUNT] = { "ok",      "held",    "wrong",   "closed", "reset",
 					      "noclose", "timeout", "connect", "tls" };
 
