@@ -2,10 +2,11 @@
  * load.c — bulwark-load: many SMTP clients, junk and legit, against any SMTP
  * server; every session's outcome is checked against what its kind expects.
  *
- * This file: options, the scenario table (what each kind sends and which
- * reply it expects), the mix, and the reply scanner. The engines are
- * load_sock.c (kernel TCP, epoll) and load_dpdk.c (a DPDK port); the
- * counters and the report are load_report.c.
+ * This file: options and main. The scenarios (what each kind sends and
+ * which reply it expects), --expect, the mix and the reply scanner are
+ * load_script.c. The engines are load_sock.c (kernel TCP, epoll; TLS in
+ * load_tls.c) and load_dpdk.c (a DPDK port); the counters and the report
+ * are load_report.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,12 +15,6 @@
 #include <time.h>
 
 #include "load.h"
-#include "payload.h"
-
-const char *const load_kind_names[LK_COUNT] = { "http",     "tls",  "ssh",  "pregreet", "garbage",
-						"longline", "typo", "slow", "idle",     "legit" };
-const char *const load_oc_names[LO_COUNT] = { "ok",      "wrong",   "closed", "reset",
-					      "noclose", "timeout", "connect" };
 
 uint64_t load_now_us(void)
 {
@@ -42,174 +37,6 @@ const char *load_plan(const struct load_opts *o)
 	return buf;
 }
 
-/* ---- the scenarios ------------------------------------------------------ */
-
-#define S(x) (const uint8_t *)(x), (uint32_t)(sizeof(x) - 1)
-
-static const char p_ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
-static const char p_pregreet[] = "EHLO pregreet.example\r\n";
-static const char p_typo[] = "HLEO x\r\n";
-static const char p_slow[] = "EHLO slow.example\r\n";
-static const char p_ehlo[] = "EHLO load.example\r\n";
-static const char p_mail[] = "MAIL FROM:<load@load.example>\r\n";
-static const char p_rcpt[] = "RCPT TO:<sink@bench.example>\r\n";
-static const char p_data[] = "DATA\r\n";
-static const char p_quit[] = "QUIT\r\n";
-static uint8_t p_garbage[64];
-static uint8_t p_longline[2002];
-
-static void payloads_init(void)
-{
-	uint32_t x = 0x9e3779b9u;
-
-	/* binary from the first octet on: NUL, controls and high octets only,
-	 * never a line end */
-	for (size_t i = 0; i < sizeof(p_garbage); i++) {
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		p_garbage[i] = (uint8_t)((x & 1) ? 0x80 | (x >> 8) : (x >> 8) % 9);
-	}
-	memset(p_longline, 'A', sizeof(p_longline) - 2);
-	p_longline[sizeof(p_longline) - 2] = '\r';
-	p_longline[sizeof(p_longline) - 1] = '\n';
-}
-
-/* 80-octet lines: 78 printable octets and CRLF; a body is a prefix of this
- * block repeated, and ends on a line. */
-#define BODY_LINE  80u
-#define BODY_BLOCK (BODY_LINE * 64u)
-static uint8_t body_block[BODY_BLOCK];
-static const uint8_t body_end[] = ".\r\n";
-
-static void body_init(void)
-{
-	for (uint32_t i = 0; i < BODY_BLOCK; i++) {
-		uint32_t c = i % BODY_LINE;
-
-		body_block[i] = c == BODY_LINE - 2   ? '\r'
-				: c == BODY_LINE - 1 ? '\n'
-						     : (uint8_t)('a' + (i / BODY_LINE + c) % 26);
-	}
-}
-
-uint32_t load_body_len(const struct load_opts *o)
-{
-	return (o->body_size + BODY_LINE - 1) / BODY_LINE * BODY_LINE;
-}
-
-uint32_t load_step_chunk(const struct load_opts *o, const struct load_step *p, uint32_t off,
-			 const uint8_t **d)
-{
-	uint32_t body = load_body_len(o), n;
-
-	if (p->op != LOP_BODY) {
-		*d = p->data + off;
-		return off < p->len ? p->len - off : 0;
-	}
-	if (off < body) {
-		*d = body_block + off % BODY_BLOCK;
-		n = BODY_BLOCK - off % BODY_BLOCK;
-		return n < body - off ? n : body - off;
-	}
-	*d = body_end + (off - body);
-	return off < body + sizeof(body_end) - 1 ? body + (uint32_t)sizeof(body_end) - 1 - off : 0;
-}
-
-#define SEND(p, c)                                                                                 \
-	{                                                                                          \
-		LOP_SEND, c, S(p)                                                                  \
-	}
-#define CLOSE                                                                                      \
-	{                                                                                          \
-		LOP_CLOSE, 0, NULL, 0                                                              \
-	}
-#define QUIT SEND(p_quit, 221)
-
-/* Bulwark's policy (docs/architecture.md §3, DESIGN §3): non-SMTP first
- * bytes get 500 and a close; bytes before the greeting 554 and a close; a
- * long line or a typo 500 and the session goes on. */
-static const struct load_script scripts[LK_COUNT] = {
-	[LK_HTTP] = { 0,
-		      2,
-		      0,
-		      { { LOP_SEND, 500, (const uint8_t *)payload_http_request, 0 }, CLOSE } },
-	[LK_TLS] = { 0, 2, 0, { { LOP_SEND, 500, payload_tls_hello, 0 }, CLOSE } },
-	[LK_SSH] = { 0, 2, 0, { SEND(p_ssh, 500), CLOSE } },
-	[LK_PREGREET] = { 1, 2, 0, { SEND(p_pregreet, 554), CLOSE } },
-	[LK_GARBAGE] = { 0, 2, 0, { { LOP_SEND, 500, p_garbage, sizeof(p_garbage) }, CLOSE } },
-	[LK_LONGLINE] = { 0,
-			  3,
-			  0,
-			  { { LOP_SEND, 500, p_longline, sizeof(p_longline) }, QUIT, CLOSE } },
-	[LK_TYPO] = { 0, 3, 0, { SEND(p_typo, 500), QUIT, CLOSE } },
-	[LK_SLOW] = { 0, 3, 0, { { LOP_SLOW, 250, S(p_slow) }, QUIT, CLOSE } },
-	[LK_IDLE] = { 0, 3, 1, { { LOP_WAIT, 0, NULL, 0 }, QUIT, CLOSE } },
-	[LK_LEGIT] = { 0,
-		       7,
-		       4,
-		       { SEND(p_ehlo, 250),
-			 SEND(p_mail, 250),
-			 SEND(p_rcpt, 250),
-			 SEND(p_data, 354),
-			 { LOP_BODY, 250, NULL, 0 },
-			 QUIT,
-			 CLOSE } },
-};
-
-int load_scripts_init(struct load_opts *o)
-{
-	payloads_init();
-	body_init();
-	memcpy(o->sc, scripts, sizeof(scripts));
-	o->sc[LK_HTTP].st[0].len = (uint32_t)strlen(payload_http_request);
-	o->sc[LK_TLS].st[0].len = payload_tls_hello_len;
-	return 0;
-}
-
-static int kind_find(const char *s, size_t n)
-{
-	for (int k = 0; k < LK_COUNT; k++)
-		if (strlen(load_kind_names[k]) == n && memcmp(load_kind_names[k], s, n) == 0)
-			return k;
-	return -1;
-}
-
-int load_expect_parse(struct load_opts *o, const char *arg)
-{
-	const char *eq = strchr(arg, '='), *sl;
-	struct load_script *sc;
-	char *end;
-	long code;
-	int k;
-
-	if (eq == NULL || (k = kind_find(arg, (size_t)(eq - arg))) < 0)
-		return -EINVAL;
-	sc = &o->sc[k];
-	code = strtol(eq + 1, &end, 10);
-	if (end == eq + 1 || code < 100 || code >= LOAD_CODE_MAX)
-		return -EINVAL;
-	sl = *end == '/' ? end + 1 : NULL;
-	if (sl == NULL && *end != '\0')
-		return -EINVAL;
-	if (sc->st[sc->key].op == LOP_WAIT || sc->st[sc->key].op == LOP_CLOSE)
-		return -EINVAL;
-	sc->st[sc->key].code = (uint16_t)code;
-	if (sl == NULL)
-		return 0;
-	if (strcmp(sl, "close") == 0) {
-		sc->st[sc->key + 1] = (struct load_step)CLOSE;
-		sc->n = (uint8_t)(sc->key + 2);
-	} else if (strcmp(sl, "quit") == 0) {
-		if (sc->key + 3 > LOAD_STEPS_MAX)
-			return -EINVAL;
-		sc->st[sc->key + 1] = (struct load_step)QUIT;
-		sc->st[sc->key + 2] = (struct load_step)CLOSE;
-		sc->n = (uint8_t)(sc->key + 3);
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int mix_parse(struct load_opts *o, const char *arg)
 {
 	const char *p = arg;
@@ -221,7 +48,7 @@ static int mix_parse(struct load_opts *o, const char *arg)
 		unsigned long w;
 		int k;
 
-		if (eq == NULL || (k = kind_find(p, (size_t)(eq - p))) < 0)
+		if (eq == NULL || (k = load_kind_find(p, (size_t)(eq - p))) < 0)
 			return -EINVAL;
 		w = strtoul(eq + 1, &end, 10);
 		if (end == eq + 1 || (*end != ',' && *end != '\0') || w > 1000000)
@@ -234,58 +61,6 @@ static int mix_parse(struct load_opts *o, const char *arg)
 		if (o->mix[k])
 			return 0;
 	return -EINVAL;
-}
-
-enum load_kind load_pick(const struct load_opts *o, int32_t *cur)
-{
-	int32_t total = 0;
-	int best = -1;
-
-	for (int k = 0; k < LK_COUNT; k++) {
-		if (o->mix[k] == 0)
-			continue;
-		cur[k] += (int32_t)o->mix[k];
-		total += (int32_t)o->mix[k];
-		if (best < 0 || cur[k] > cur[best])
-			best = k;
-	}
-	cur[best] -= total;
-	return (enum load_kind)best;
-}
-
-/* ---- replies ------------------------------------------------------------ */
-
-int load_reply_scan(char *line, uint32_t cap, uint32_t *llen, const uint8_t *p, uint32_t n,
-		    uint32_t *used)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (*llen < cap)
-			line[*llen] = (char)c;
-		(*llen)++;
-		if (c != '\n')
-			continue;
-		/* a complete line: "NNN-..." goes on, "NNN ..." or "NNN" ends */
-		{
-			uint32_t l = *llen < cap ? *llen : cap;
-			int code;
-
-			*llen = 0;
-			if (l < 4 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
-			    line[1] > '9' || line[2] < '0' || line[2] > '9') {
-				*used = i + 1;
-				return -1;
-			}
-			code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-			if (line[3] == '-')
-				continue;
-			*used = i + 1;
-			return code;
-		}
-	}
-	*used = n;
-	return 0;
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -304,10 +79,25 @@ static void usage(FILE *f)
 		   "  --slow-ms MS       slow: a byte per MS (default 50)\n"
 		   "  --idle-ms MS       idle: wait after the greeting (default 2000)\n"
 		   "  --size N           legit: body octets (default 1000)\n"
-		   "  --expect K=CODE[/close|/quit]  the reply kind K must get (a peer\n"
-		   "                     may answer otherwise), and what follows it\n"
+		   "  --expect K=CODE[x*][/close|/quit|/held] or K=none/close|/held\n"
+		   "                     what kind K must get from this server (a peer\n"
+		   "                     may answer otherwise): reply CODE (x*: one or\n"
+		   "                     more of them; none: no reply), then the server\n"
+		   "                     closes (/close), or QUIT gets 221 and a close\n"
+		   "                     (/quit), or the session is still open after\n"
+		   "                     --hold-ms (/held: outcome \"held\", not an error\n"
+		   "                     and not ok: the junk was not absorbed)\n"
+		   "  --hold-ms MS       /held: how long the session must stay open (1000)\n"
+		   "  TLS kinds (socket mode; TLS 1.3, full handshakes, no chain check):\n"
+		   "    tls465 (implicit TLS on --tls-port), starttls (on --port),\n"
+		   "    handshake (--tls-port: handshake, close; any TLS server)\n"
+		   "  --tls-port N       tls465 and handshake (465)\n"
+		   "  --tls-groups LIST  key exchange groups, e.g. X25519 or P-256\n"
+		   "  --tls-cert TYPE    the server key must be ecdsa or rsa (any)\n"
 		   "  --show-errors N    failed sessions to print (default 5)\n"
 		   "  --csv FILE         per-second rates   --png FILE  a chart (gnuplot)\n"
+		   "  --print-payload K  write the octets kind K sends first to stdout, exit\n"
+		   "                     (bench/compare-probe sends the same)\n"
 		   "  --scenario FILE    options from FILE, one \"name value\" a line\n"
 		   "                     (\"mix http=40,legit=10\"); later flags override\n"
 		   "  dpdk mode: --vdev DEVARGS (e.g. net_memif0,role=client,socket=PATH,\n"
@@ -341,6 +131,11 @@ enum {
 	O_GW,
 	O_QUEUES,
 	O_SCENARIO,
+	O_HOLD,
+	O_TLS_PORT,
+	O_TLS_GROUPS,
+	O_TLS_CERT,
+	O_PRINT,
 };
 
 static const struct option lopts[] = {
@@ -364,6 +159,11 @@ static const struct option lopts[] = {
 	{ "gw", required_argument, NULL, O_GW },
 	{ "queues", required_argument, NULL, O_QUEUES },
 	{ "scenario", required_argument, NULL, O_SCENARIO },
+	{ "hold-ms", required_argument, NULL, O_HOLD },
+	{ "tls-port", required_argument, NULL, O_TLS_PORT },
+	{ "tls-groups", required_argument, NULL, O_TLS_GROUPS },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "print-payload", required_argument, NULL, O_PRINT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -418,6 +218,20 @@ static int opt_set(struct load_opts *o, int id, const char *arg)
 	case O_IDLE:
 		bad |= num(arg, 0, 3600000, &v);
 		o->idle_ms = (uint32_t)v;
+		break;
+	case O_TLS_PORT:
+		bad |= num(arg, 1, 65535, &v);
+		o->tls_port = (uint16_t)v;
+		break;
+	case O_TLS_GROUPS:
+		o->tls_groups = arg;
+		break;
+	case O_TLS_CERT:
+		bad |= (o->tls_cert = load_tls_cert_type(arg)) < 0;
+		break;
+	case O_HOLD:
+		bad |= num(arg, 1, 3600000, &v);
+		o->hold_ms = (uint32_t)v;
 		break;
 	case O_SIZE:
 		bad |= num(arg, 0, 1 << 30, &v);
@@ -499,6 +313,26 @@ static int scenario_read(struct load_opts *o, const char *path)
 	return 0;
 }
 
+/* --print-payload KIND: the octets of the kind's first sending step. */
+static int print_payload(const struct load_opts *o, const char *kind)
+{
+	int k = load_kind_find(kind, strlen(kind));
+
+	if (k < 0) {
+		fprintf(stderr, "bulwark-load: --print-payload: no kind '%s'\n", kind);
+		return 2;
+	}
+	for (int i = 0; i < o->sc[k].n; i++) {
+		const struct load_step *p = &o->sc[k].st[i];
+
+		if ((p->op == LOP_SEND || p->op == LOP_SLOW) && p->len != 0)
+			return fwrite(p->data, 1, p->len, stdout) == p->len ? 0 : 1;
+	}
+	fprintf(stderr, "bulwark-load: --print-payload: kind %s sends no payload of its own\n",
+		kind);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static struct load_opts o;
@@ -513,6 +347,8 @@ int main(int argc, char **argv)
 	o.timeout_ms = 5000;
 	o.slow_ms = 50;
 	o.idle_ms = 2000;
+	o.hold_ms = 1000;
+	o.tls_port = 465;
 	o.body_size = 1000;
 	o.show_errors = 5;
 	o.queues = 1;
@@ -523,6 +359,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (opt == O_PRINT)
+			return print_payload(&o, optarg);
 		if (opt == O_SCENARIO) {
 			if (scenario_read(&o, optarg) != 0)
 				return 2;
@@ -542,13 +380,20 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (load_stats_init(&st, (uint32_t)o.duration + o.timeout_ms / 1000u + o.idle_ms / 1000u +
-				     o.slow_ms * 20u / 1000u + 30u) != 0) {
+				     o.hold_ms / 1000u + o.slow_ms * 20u / 1000u + 30u) != 0) {
 		fprintf(stderr, "bulwark-load: out of memory\n");
 		return 1;
 	}
 	if (strcmp(o.mode, "socket") == 0) {
 		rc = load_sock_run(&o, &st);
 	} else if (strcmp(o.mode, "dpdk") == 0) {
+		for (int k = LK_TLS_FIRST; k < LK_COUNT; k++)
+			if (o.mix[k] != 0) {
+				fprintf(stderr,
+					"bulwark-load: the TLS kinds (%s) need --mode socket\n",
+					load_kind_names[k]);
+				return 2;
+			}
 #ifdef LOAD_DPDK
 		rc = load_dpdk_run(&o, &st, argc - optind + 1, argv + optind - 1);
 #else

@@ -11,6 +11,7 @@
 #ifndef BULWARK_LOAD_H
 #define BULWARK_LOAD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,8 +26,12 @@ enum load_kind {
 	LK_SLOW,
 	LK_IDLE,
 	LK_LEGIT,
+	LK_TLS465,    /* implicit TLS (--tls-port): handshake, 220, QUIT, 221 */
+	LK_STARTTLS,  /* 220, EHLO, STARTTLS, 220, handshake, EHLO, QUIT */
+	LK_HANDSHAKE, /* --tls-port: handshake, then we close (any TLS server) */
 	LK_COUNT
 };
+#define LK_TLS_FIRST LK_TLS465 /* the kinds from here on need OpenSSL */
 
 enum load_op {
 	LOP_SEND,  /* send data, expect code */
@@ -35,16 +40,25 @@ enum load_op {
 	LOP_BODY,  /* body_size octets of 80-octet lines and ".\r\n", expect code */
 	LOP_CLOSE, /* the server closes; anything received is wrong */
 	LOP_END,   /* we close (the session stays open at the server until then) */
+	LOP_HOLD,  /* the server keeps the session open: after hold_ms it ends
+		    * as "held" (we reset it); its close before is wrong */
+	LOP_TLS,   /* a TLS handshake (socket mode); from here on all is TLS */
+	LOP_GREET, /* wait for the 220 (after an implicit-TLS handshake) */
 };
 
+/* LO_OK and LO_HELD are what the script expected; every other outcome is
+ * an error. Only LO_OK is a junk session absorbed (answered and closed). */
 enum load_outcome {
 	LO_OK,
+	LO_HELD,    /* expected: still open hold_ms after its last reply */
 	LO_WRONG,   /* a reply other than the expected code, or data when none */
 	LO_CLOSED,  /* the server closed before the script's end */
 	LO_RESET,   /* RST */
 	LO_NOCLOSE, /* the server did not close when it should have */
 	LO_TIMEOUT, /* no reply within timeout_ms */
 	LO_CONNECT, /* the handshake failed */
+	LO_TLS,     /* the TLS handshake failed, or the certificate's key is
+		     * not of the type --tls-cert asks */
 	LO_COUNT
 };
 
@@ -54,9 +68,12 @@ enum load_outcome {
 
 struct load_step {
 	uint8_t op;
-	uint16_t code; /* expected reply code (LOP_SEND, LOP_SLOW, LOP_BODY) */
+	uint16_t code; /* expected reply code (LOP_SEND, LOP_SLOW, LOP_BODY);
+			* LOP_SEND with 0: no reply, the next step at once */
 	const uint8_t *data;
 	uint32_t len;
+	uint8_t rep; /* 1: more replies of the same code may follow, until the
+		      * next step (LOP_CLOSE or LOP_HOLD) ends the session */
 };
 
 struct load_script {
@@ -64,6 +81,7 @@ struct load_script {
 	uint8_t n;
 	uint8_t key; /* the step whose reply is "the" reply (--expect) */
 	struct load_step st[LOAD_STEPS_MAX];
+	uint8_t tls_port; /* 1: connects to --tls-port, not --port */
 };
 
 /* HDR-like histogram of microseconds: 16 linear sub-buckets per power of
@@ -108,22 +126,29 @@ struct load_opts {
 	double duration;        /* seconds of new sessions */
 	uint32_t timeout_ms;    /* per reply */
 	uint32_t slow_ms, idle_ms;
+	uint32_t hold_ms; /* LOP_HOLD */
 	uint32_t body_size;
 	uint32_t show_errors; /* how many failed sessions to print */
 	const char *csv, *png;
-	const char *eal; /* dpdk: the vdev devargs */
-	const char *src; /* dpdk: first client address (198.18.0.0/15) */
-	const char *gw;  /* dpdk: the address the generator answers ARP for */
-	uint32_t queues; /* dpdk: queues to spread flows over */
+	const char *eal;        /* dpdk: the vdev devargs */
+	const char *src;        /* dpdk: first client address (198.18.0.0/15) */
+	const char *gw;         /* dpdk: the address the generator answers ARP for */
+	uint32_t queues;        /* dpdk: queues to spread flows over */
+	uint16_t tls_port;      /* tls465, handshake */
+	const char *tls_groups; /* SSL_CTX_set1_groups_list; NULL: OpenSSL's */
+	int tls_cert;           /* the server key's EVP_PKEY type; 0: any */
 	struct load_script sc[LK_COUNT];
 };
 
 extern const char *const load_kind_names[LK_COUNT];
 extern const char *const load_oc_names[LO_COUNT];
 
+/* The kind named s[0..n), or -1. */
+int load_kind_find(const char *s, size_t n);
 /* Fills o->sc from the built-in table; returns 0. */
 int load_scripts_init(struct load_opts *o);
-/* Applies "--expect KIND=CODE[/close|/quit]"; 0 or -EINVAL. */
+/* Applies "--expect KIND=CODE[x*][/close|/quit|/held]" or
+ * "KIND=none/close|/held" (see usage); 0 or -EINVAL. */
 int load_expect_parse(struct load_opts *o, const char *arg);
 
 /* The octets of step p from off on that are contiguous in memory: their
@@ -150,6 +175,8 @@ uint64_t load_hist_quantile(const struct load_hist *h, double q);
 
 /* The stats' per-second ring: room for secs seconds. 0 or -ENOMEM. */
 int load_stats_init(struct load_stats *s, uint32_t secs);
+/* 1 when outcome oc is an error (neither ok nor held). */
+int load_oc_error(enum load_outcome oc);
 void load_stats_end(struct load_stats *s, enum load_kind k, enum load_outcome oc, uint16_t code,
 		    uint64_t greet_us, uint64_t fin_us);
 /* Closes the current second: stores its deltas and prints the progress line. */
@@ -160,6 +187,25 @@ void load_stats_show(struct load_stats *s, const struct load_opts *o, enum load_
 		     uint32_t n);
 /* The summary table, and --csv/--png. Returns the number of errors. */
 uint64_t load_report(struct load_stats *s, const struct load_opts *o);
+
+/* TLS for the socket engine (load_tls.c). load_tls_ctx: a client context
+ * for TLS 1.3 only, o->tls_groups, no verification of the chain (a bench
+ * measures handshakes, not PKI), no session resumption (every handshake is
+ * a full one); NULL and a message on failure. */
+struct ssl_ctx_st *load_tls_ctx(const struct load_opts *o);
+/* A client session on fd; NULL when out of memory. */
+struct ssl_st *load_tls_new(struct ssl_ctx_st *ctx, int fd);
+/* Drives the handshake: 1 done (and the server's key is of o->tls_cert's
+ * type), 0 in progress (*out: 1 when it waits to write), -1 failed. */
+int load_tls_handshake(const struct load_opts *o, struct ssl_st *ssl, int *out);
+/* send/recv over TLS: octets, 0 (recv: the server closed), or -1 with
+ * errno EAGAIN (*out: 1 when it waits to write), ECONNRESET or EPROTO. */
+long load_tls_send(struct ssl_st *ssl, const void *d, uint32_t n, int *out);
+long load_tls_recv(struct ssl_st *ssl, void *d, uint32_t n, int *out);
+/* Sends close_notify (once, not waiting for the server's) and frees. */
+void load_tls_free(struct ssl_st *ssl);
+/* --tls-cert NAME: 0 (any), or the EVP_PKEY type of ecdsa / rsa; -1. */
+int load_tls_cert_type(const char *name);
 
 /* The engines: 0 or 1 (setup failed, message printed). */
 int load_sock_run(const struct load_opts *o, struct load_stats *s);

@@ -10,7 +10,14 @@
  * 32 octets). Client slot s uses source port 1024 + (s & 32767) and the
  * address SRC | (gen << 2 | s >> 15) in a /17 of 198.18.0.0/15 (default
  * 198.19.128.0/17): a slot's next session takes the next generation, so a
- * 4-tuple returns only after 8192 sessions of that slot. Those addresses
+ * 4-tuple returns only after 8192 sessions of that slot; the generations
+ * start at a value taken from the clock, so back-to-back runs do not
+ * replay the previous run's 4-tuples. The target may still hold one in
+ * TIME-WAIT (Bulwark: 10 s in lab.conf): the ISS comes from the clock, so
+ * the new SYN is beyond the old connection's sequence space and reopens the
+ * pair (RFC 1122 §4.2.2.13, RFC 6191). With a fixed ISS such a SYN got a
+ * TIME-WAIT ACK instead of a SYN-ACK: the "connect" errors of the early
+ * --rate runs, where few slots take every session. Those addresses
  * are off the target's subnet; the generator answers ARP for the target's
  * gateway (--gw) and for its own range. Over memif the generator picks the
  * target's queue: a session uses queue (s + gen) mod --queues, so flows
@@ -107,9 +114,9 @@ void ld_end(struct ld *d, uint32_t s, enum load_outcome oc, const uint8_t *seen,
 {
 	struct lf *f = &d->fl[s];
 
-	if (oc != LO_OK) {
-		if (oc != LO_RESET) /* the server forgets it at once */
-			fl_tx(d, s, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, f->snd_nxt, NULL, 0);
+	if (oc != LO_OK && oc != LO_RESET) /* the server forgets it at once */
+		fl_tx(d, s, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, f->snd_nxt, NULL, 0);
+	if (load_oc_error(oc)) {
 		load_stats_show(d->st, d->o, (enum load_kind)f->kind, oc,
 				f->ph == F_SYN || f->ph == F_GREET ? -1 : f->step, f->code, seen,
 				n);
@@ -158,6 +165,10 @@ static void fl_step(struct ld *d, uint32_t s)
 	case LOP_END:
 		ld_end(d, s, LO_OK, NULL, 0);
 		return;
+	case LOP_HOLD:
+		f->ph = F_HOLD;
+		f->t_dl = d->now + d->o->hold_ms * 1000u;
+		return;
 	case LOP_SLOW:
 		f->ph = F_SLOW;
 		f->off = 0;
@@ -165,10 +176,26 @@ static void fl_step(struct ld *d, uint32_t s)
 		return;
 	default:
 		fl_send_all(d, s, p);
+		if (p->code == 0) { /* no reply expected: the next step at once */
+			fl_step(d, s);
+			return;
+		}
 		f->ph = F_REPLY;
 		f->t_dl = d->now + d->o->timeout_ms * 1000u;
 		return;
 	}
+}
+
+/* 1 when the step before the current one allows more replies of code c
+ * (--expect K=CODEx*) and the session waits for a close or a hold. */
+static int fl_rep_ok(const struct ld *d, const struct lf *f, int c)
+{
+	const struct load_step *p;
+
+	if ((f->ph != F_CLOSE && f->ph != F_HOLD) || f->step <= 0)
+		return 0;
+	p = &d->o->sc[f->kind].st[f->step - 1];
+	return p->rep && p->code == c;
 }
 
 /* A complete reply with code c; 0 or -1 when the session ended. */
@@ -301,7 +328,9 @@ void ld_on_frame(struct ld *d, struct rte_mbuf *m)
 	d->spare = m;
 	sent0 = d->sent;
 	for (int i = 0; i < nc; i++) {
-		if (f->ph == F_CLOSE || f->ph == F_WAIT || codes[i] < 0) {
+		if (codes[i] > 0 && fl_rep_ok(d, f, codes[i]))
+			continue;
+		if (f->ph == F_CLOSE || f->ph == F_WAIT || f->ph == F_HOLD || codes[i] < 0) {
 			f->code = codes[i] < 0 ? 0 : (uint16_t)codes[i];
 			ld_end(d, s, LO_WRONG, seen, nseen);
 			goto out;
@@ -342,11 +371,11 @@ void ld_start(struct ld *d)
 	f->greet = f->fin = 0;
 	f->t0 = d->now;
 	f->t_dl = d->now + d->o->timeout_ms * 1000u;
-	f->snd_nxt = LD_ISS + 1;
+	f->snd_nxt = d->now * LD_ISS_PER_US + 1;
 	f->rcv_nxt = 0;
 	d->st->tot.started++;
 	d->st->in_flight++;
-	fl_tx(d, s, RTE_TCP_SYN_FLAG, LD_ISS, NULL, 0);
+	fl_tx(d, s, RTE_TCP_SYN_FLAG, f->snd_nxt - 1, NULL, 0);
 }
 
 /* Deadlines and slow senders. */
@@ -380,6 +409,9 @@ void ld_sweep(struct ld *d)
 			break;
 		case F_CLOSE:
 			ld_end(d, s, LO_NOCLOSE, NULL, 0);
+			break;
+		case F_HOLD:
+			ld_end(d, s, LO_HELD, NULL, 0);
 			break;
 		case F_LAST:
 			/* the server answered and closed; only the ACK of our FIN

@@ -20,7 +20,10 @@
 #define LD_MSS       1400u
 #define LD_SEND_MAX  8192u
 #define LD_CLI_PORT0 1024u
-#define LD_ISS       1000u
+/* initial sequence numbers: 16 per microsecond of the clock (RFC 9293
+ * §3.4.1's clock, faster): a SYN that meets its 4-tuple still in the
+ * target's TIME-WAIT lies beyond the old RCV.NXT (RFC 1122 §4.2.2.13) */
+#define LD_ISS_PER_US 16u
 
 enum lf_phase {
 	F_FREE,
@@ -31,6 +34,7 @@ enum lf_phase {
 	F_WAIT,  /* LOP_WAIT */
 	F_CLOSE, /* waiting for the server's FIN */
 	F_LAST,  /* our FIN sent, waiting for its ACK */
+	F_HOLD,  /* LOP_HOLD: the server must keep the session open */
 };
 
 struct lf {

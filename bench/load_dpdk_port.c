@@ -140,8 +140,10 @@ static int ld_init(struct ld *d, const struct load_opts *o, struct load_stats *s
 		fprintf(stderr, "bulwark-load: out of memory\n");
 		return -1;
 	}
-	for (uint32_t s = o->conc; s-- > 0;)
+	for (uint32_t s = o->conc; s-- > 0;) {
 		d->free_sl[d->n_free++] = s;
+		d->fl[s].gen = (uint16_t)(rte_rdtsc() >> 24); /* see load_dpdk.c */
+	}
 	return port_setup(d) == 0 && port_ready(d) == 0 ? 0 : -1;
 }
 

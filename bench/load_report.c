@@ -95,8 +95,9 @@ static uint64_t errs(const uint64_t *oc)
 {
 	uint64_t e = 0;
 
-	for (int i = 1; i < LO_COUNT; i++)
-		e += oc[i];
+	for (int i = 0; i < LO_COUNT; i++)
+		if (load_oc_error((enum load_outcome)i))
+			e += oc[i];
 	return e;
 }
 
@@ -162,6 +163,14 @@ void load_stats_show(struct load_stats *s, const struct load_opts *o, enum load_
 		snprintf(want, sizeof(want), "the server's close");
 	else if (step >= 0 && sc->st[step].op == LOP_WAIT)
 		snprintf(want, sizeof(want), "silence");
+	else if (step >= 0 && sc->st[step].op == LOP_TLS)
+		snprintf(want, sizeof(want), "a TLS handshake");
+	else if (step >= 0 && sc->st[step].op == LOP_GREET)
+		snprintf(want, sizeof(want), "the 220");
+	else if (step >= 0 && sc->st[step].op == LOP_HOLD)
+		snprintf(want, sizeof(want), "held open");
+	else if (step >= 0 && sc->st[step].code == 0)
+		snprintf(want, sizeof(want), "no reply");
 	else if (step >= 0)
 		snprintf(want, sizeof(want), "%u", sc->st[step].code);
 	if (step < 0)
@@ -247,7 +256,8 @@ static void png_write(const struct load_opts *o, const struct load_stats *s)
 			"set xlabel 'second'\nset ylabel 'sessions/s'\nset grid\n"
 			"set title 'bulwark-load --mode %s: sessions per second'\n"
 			"plot '%s' using 1:2 with lines lw 2, '' using 1:3 with lines lw 2, "
-			"'' using 1:($4+$5+$6+$7+$8+$9) title 'errors' with lines lw 2\n",
+			"'' using 1:4 with lines lw 2, "
+			"'' using 1:($5+$6+$7+$8+$9+$10) title 'errors' with lines lw 2\n",
 			o->png, o->mode, csv);
 		if (pclose(g) != 0)
 			fprintf(stderr, "bulwark-load: --png: gnuplot failed\n");
@@ -272,9 +282,9 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o)
 	uint64_t sessions = 0, ok = s->tot.oc[LO_OK], e = errs(s->tot.oc);
 	char codes[64];
 
-	printf("\n%-9s %9s %9s %7s  %-26s %9s %9s %9s %9s %9s\n", "kind", "sessions", "ok",
-	       "errors", "reply codes (code:n)", "220 p50", "end p50", "end p99", "end p99.9",
-	       "end max");
+	printf("\n%-9s %9s %9s %9s %7s  %-26s %9s %9s %9s %9s %9s\n", "kind", "sessions", "ok",
+	       "held", "errors", "reply codes (code:n)", "220 p50", "end p50", "end p99",
+	       "end p99.9", "end max");
 	for (int k = 0; k < LK_COUNT; k++) {
 		uint64_t n = 0;
 
@@ -286,17 +296,17 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o)
 		hist_merge(&all_greet, &s->greet[k]);
 		hist_merge(&all_fin, &s->fin[k]);
 		codes_str(codes, sizeof(codes), s->codes[k]);
-		printf("%-9s %9lu %9lu %7lu  %-26s %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms\n",
+		printf("%-9s %9lu %9lu %9lu %7lu  %-26s %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms\n",
 		       load_kind_names[k], (unsigned long)n, (unsigned long)s->kind_oc[k][LO_OK],
-		       (unsigned long)errs(s->kind_oc[k]), codes,
-		       (double)load_hist_quantile(&s->greet[k], 0.5) / 1e3,
+		       (unsigned long)s->kind_oc[k][LO_HELD], (unsigned long)errs(s->kind_oc[k]),
+		       codes, (double)load_hist_quantile(&s->greet[k], 0.5) / 1e3,
 		       (double)load_hist_quantile(&s->fin[k], 0.5) / 1e3,
 		       (double)load_hist_quantile(&s->fin[k], 0.99) / 1e3,
 		       (double)load_hist_quantile(&s->fin[k], 0.999) / 1e3,
 		       (double)s->fin[k].max / 1e3);
 	}
-	printf("%-9s %9lu %9lu %7lu\n", "total", (unsigned long)sessions, (unsigned long)ok,
-	       (unsigned long)e);
+	printf("%-9s %9lu %9lu %9lu %7lu\n", "total", (unsigned long)sessions, (unsigned long)ok,
+	       (unsigned long)s->tot.oc[LO_HELD], (unsigned long)e);
 	printf("outcomes:");
 	for (int c = 0; c < LO_COUNT; c++)
 		printf(" %s=%lu", load_oc_names[c], (unsigned long)s->tot.oc[c]);
@@ -316,8 +326,8 @@ uint64_t load_report(struct load_stats *s, const struct load_opts *o)
 		printf("packets: %.3f Mpps tx, %.3f Mpps rx\n",
 		       (double)s->tot.pkts_tx / s->elapsed / 1e6,
 		       (double)s->tot.pkts_rx / s->elapsed / 1e6);
-	printf("result: sessions=%lu ok=%lu errors=%lu\n", (unsigned long)sessions,
-	       (unsigned long)ok, (unsigned long)e);
+	printf("result: sessions=%lu ok=%lu errors=%lu held=%lu\n", (unsigned long)sessions,
+	       (unsigned long)ok, (unsigned long)e, (unsigned long)s->tot.oc[LO_HELD]);
 	if (o->csv != NULL) {
 		FILE *f = fopen(o->csv, "w");
 

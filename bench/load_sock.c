@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "load.h"
 
 enum ss_phase {
@@ -30,10 +32,13 @@ enum ss_phase {
 	SP_REPLY,   /* waiting for the step's reply */
 	SP_WAIT,    /* LOP_WAIT: quiet until deadline */
 	SP_CLOSE,   /* LOP_CLOSE: waiting for the server's close */
+	SP_HOLD,    /* LOP_HOLD: the server must keep the session open */
+	SP_TLS,     /* LOP_TLS: the handshake (the step's deadline: timeout_ms) */
 };
 
 struct ss {
 	int fd;
+	SSL *ssl; /* from the first LOP_TLS on */
 	uint8_t kind, phase, greeted, pollout, early;
 	int8_t step;   /* -1: before the first step */
 	uint16_t code; /* the key step's reply, or the last one seen */
@@ -49,7 +54,8 @@ struct ss {
 struct sk {
 	const struct load_opts *o;
 	struct load_stats *st;
-	struct sockaddr_in dst;
+	struct sockaddr_in dst, dst_tls;
+	SSL_CTX *tls; /* when the mix has a TLS kind */
 	int ep;
 	struct ss *sl;
 	uint32_t *free_sl, n_free;
@@ -65,9 +71,18 @@ static void ss_end(struct sk *k, uint32_t i, enum load_outcome oc)
 		struct linger lg = { 1, 0 };
 
 		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	if (load_oc_error(oc)) {
 		load_stats_show(k->st, k->o, (enum load_kind)s->kind, oc,
 				s->phase == SP_GREET || s->phase == SP_CONNECT ? -1 : s->step,
 				s->code, s->seen, s->nseen);
+	}
+	if (s->ssl != NULL) {
+		if (oc == LO_OK)
+			load_tls_free(s->ssl);
+		else
+			SSL_free(s->ssl);
+		s->ssl = NULL;
 	}
 	close(s->fd);
 	load_stats_end(k->st, (enum load_kind)s->kind, oc, s->code,
@@ -90,6 +105,40 @@ static int ss_poll(struct sk *k, uint32_t i, int out)
 }
 
 static void step_begin(struct sk *k, uint32_t i);
+static void ss_read(struct sk *k, uint32_t i);
+
+/* send() or SSL_write(): octets or -1 with errno. */
+static long ss_send(struct ss *s, const uint8_t *d, uint32_t n)
+{
+	int out;
+
+	if (s->ssl != NULL)
+		return load_tls_send(s->ssl, d, n, &out);
+	return send(s->fd, d, n, MSG_NOSIGNAL);
+}
+
+/* Drives the handshake of LOP_TLS; on success the next step. */
+static void ss_tls(struct sk *k, uint32_t i)
+{
+	struct ss *s = &k->sl[i];
+	int out = 0, r = load_tls_handshake(k->o, s->ssl, &out);
+
+	if (r < 0) {
+		ss_end(k, i, LO_TLS);
+		return;
+	}
+	if (r == 0) {
+		ss_poll(k, i, out);
+		return;
+	}
+	s->t_reply = k->now;
+	ss_poll(k, i, 0);
+	step_begin(k, i);
+	/* what the TLS layer has already read (a 220 after an implicit-TLS
+	 * handshake) raises no event of its own */
+	if (s->phase != SP_FREE && s->phase != SP_TLS)
+		ss_read(k, i);
+}
 
 /* Sends what the current step still has to send. */
 static void ss_pump(struct sk *k, uint32_t i)
@@ -110,7 +159,7 @@ static void ss_pump(struct sk *k, uint32_t i)
 			n = 1;
 			s->next_byte = k->now + (uint64_t)k->o->slow_ms * 1000u;
 		}
-		w = send(s->fd, d, n, MSG_NOSIGNAL);
+		w = ss_send(s, d, n);
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			ss_poll(k, i, 1);
 			return;
@@ -124,7 +173,8 @@ static void ss_pump(struct sk *k, uint32_t i)
 			return;
 	}
 	ss_poll(k, i, 0);
-	if (s->early) { /* its reply came while we were still sending */
+	if (s->early || p->code == 0) { /* its reply came while we were still
+					   * sending, or none is expected */
 		s->early = 0;
 		step_begin(k, i);
 		return;
@@ -156,6 +206,23 @@ static void step_begin(struct sk *k, uint32_t i)
 	case LOP_END:
 		ss_end(k, i, LO_OK);
 		return;
+	case LOP_HOLD:
+		s->phase = SP_HOLD;
+		s->deadline = k->now + (uint64_t)k->o->hold_ms * 1000u;
+		return;
+	case LOP_GREET:
+		s->phase = SP_GREET;
+		s->deadline = k->now + (uint64_t)k->o->timeout_ms * 1000u;
+		return;
+	case LOP_TLS:
+		if (s->ssl == NULL && (s->ssl = load_tls_new(k->tls, s->fd)) == NULL) {
+			ss_end(k, i, LO_TLS);
+			return;
+		}
+		s->phase = SP_TLS;
+		s->deadline = k->now + (uint64_t)k->o->timeout_ms * 1000u;
+		ss_tls(k, i);
+		return;
 	default:
 		s->phase = SP_SEND;
 		s->next_byte = 0;
@@ -177,6 +244,18 @@ static void ss_connected(struct sk *k, uint32_t i)
 	ss_poll(k, i, 0);
 }
 
+/* 1 when the previous step allows more replies of code c (--expect
+ * K=CODEx*). */
+static int rep_ok(const struct sk *k, const struct ss *s, int c)
+{
+	const struct load_step *p;
+
+	if (s->step <= 0)
+		return 0;
+	p = &k->o->sc[s->kind].st[s->step - 1];
+	return p->rep && p->code == c;
+}
+
 /* A complete reply with code c. */
 static void ss_reply(struct sk *k, uint32_t i, int c)
 {
@@ -190,6 +269,8 @@ static void ss_reply(struct sk *k, uint32_t i, int c)
 			step_begin(k, i);
 		return; /* pregreet: the server had greeted before our bytes came */
 	}
+	if ((s->phase == SP_CLOSE || s->phase == SP_HOLD) && rep_ok(k, s, c))
+		return; /* one more of the replies "CODEx*" allows */
 	if (s->phase != SP_REPLY && !(s->phase == SP_SEND && !s->early)) {
 		s->code = (uint16_t)c;
 		ss_end(k, i, LO_WRONG);
@@ -214,9 +295,14 @@ static void ss_read(struct sk *k, uint32_t i)
 	uint8_t buf[16384];
 
 	for (;;) {
-		ssize_t r = recv(s->fd, buf, sizeof(buf), 0);
+		ssize_t r;
 		uint32_t n, at = 0;
+		int out;
 
+		if (s->phase == SP_TLS) /* the handshake reads on its own */
+			return;
+		r = s->ssl != NULL ? load_tls_recv(s->ssl, buf, sizeof(buf), &out)
+				   : recv(s->fd, buf, sizeof(buf), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (r <= 0) {
@@ -248,7 +334,9 @@ static void ss_read(struct sk *k, uint32_t i)
 			uint32_t used;
 			int c;
 
-			if (s->phase != SP_GREET && s->phase != SP_REPLY && s->phase != SP_SEND) {
+			if (s->phase != SP_GREET && s->phase != SP_REPLY && s->phase != SP_SEND &&
+			    !((s->phase == SP_CLOSE || s->phase == SP_HOLD) && s->step > 0 &&
+			      k->o->sc[s->kind].st[s->step - 1].rep)) {
 				ss_end(k, i, LO_WRONG); /* data when none may come */
 				return;
 			}
@@ -263,7 +351,7 @@ static void ss_read(struct sk *k, uint32_t i)
 			if (c == 0)
 				break;
 			ss_reply(k, i, c);
-			if (s->phase == SP_FREE)
+			if (s->phase == SP_FREE || s->phase == SP_TLS)
 				return;
 		}
 	}
@@ -287,6 +375,10 @@ static void ss_event(struct sk *k, uint32_t i, uint32_t ev)
 		ss_connected(k, i);
 		if (s->phase == SP_FREE)
 			return;
+	}
+	if (s->phase == SP_TLS) {
+		ss_tls(k, i);
+		return;
 	}
 	if ((ev & EPOLLOUT) && s->phase == SP_SEND) {
 		ss_pump(k, i);
@@ -319,7 +411,9 @@ static void ss_start(struct sk *k)
 		return;
 	}
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((connect(s->fd, (const struct sockaddr *)&k->dst, sizeof(k->dst)) != 0 &&
+	if ((connect(s->fd,
+		     (const struct sockaddr *)(k->o->sc[s->kind].tls_port ? &k->dst_tls : &k->dst),
+		     sizeof(k->dst)) != 0 &&
 	     errno != EINPROGRESS) ||
 	    epoll_ctl(k->ep, EPOLL_CTL_ADD, s->fd, &ev) != 0)
 		ss_end(k, i, LO_CONNECT);
@@ -346,6 +440,10 @@ static void ss_sweep(struct sk *k)
 			if (k->now >= s->deadline)
 				ss_end(k, i, LO_NOCLOSE);
 			break;
+		case SP_HOLD:
+			if (k->now >= s->deadline)
+				ss_end(k, i, LO_HELD);
+			break;
 		default:
 			if (k->now >= s->deadline)
 				ss_end(k, i, s->phase == SP_CONNECT ? LO_CONNECT : LO_TIMEOUT);
@@ -366,6 +464,9 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 	k.st = st;
 	k.dst.sin_family = AF_INET;
 	k.dst.sin_port = htons(o->port);
+	for (int kd = LK_TLS_FIRST; kd < LK_COUNT; kd++)
+		if (o->mix[kd] != 0 && k.tls == NULL && (k.tls = load_tls_ctx(o)) == NULL)
+			return 1;
 	if (inet_pton(AF_INET, o->host, &k.dst.sin_addr) != 1) {
 		fprintf(stderr, "bulwark-load: --host %s: not an IPv4 address\n", o->host);
 		return 1;
@@ -380,6 +481,8 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 			return 1;
 		}
 	}
+	k.dst_tls = k.dst;
+	k.dst_tls.sin_port = htons(o->tls_port);
 	k.sl = calloc(o->conc, sizeof(*k.sl));
 	k.free_sl = calloc(o->conc, sizeof(*k.free_sl));
 	k.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -438,5 +541,6 @@ int load_sock_run(const struct load_opts *o, struct load_stats *st)
 	st->elapsed = (double)(k.now - t_start) / 1e6;
 	load_stats_tick(st, o, st->elapsed);
 	close(k.ep);
+	SSL_CTX_free(k.tls);
 	return 0;
 }
