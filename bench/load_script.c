@@ -97,11 +97,11 @@ uint32_t load_step_chunk(const struct load_opts *o, const struct load_step *p, u
 
 #define SEND(p, c)                                                                                 \
 	{                                                                                          \
-		LOP_SEND, c, S(p), 0                                                               \
+		.op = LOP_SEND, .code = c, .data = (const uint8_t *)(p), .len = sizeof(p) - 1      \
 	}
 #define CLOSE                                                                                      \
 	{                                                                                          \
-		LOP_CLOSE, 0, NULL, 0, 0                                                           \
+		.op = LOP_CLOSE                                                                    \
 	}
 #define QUIT SEND(p_quit, 221)
 
@@ -109,31 +109,64 @@ uint32_t load_step_chunk(const struct load_opts *o, const struct load_step *p, u
  * bytes get 500 and a close; bytes before the greeting 554 and a close; a
  * long line or a typo 500 and the session goes on. */
 static const struct load_script scripts[LK_COUNT] = {
-	[LK_HTTP] = { 0,
-		      2,
-		      0,
-		      { { LOP_SEND, 500, (const uint8_t *)payload_http_request, 0 }, CLOSE } },
-	[LK_TLS] = { 0, 2, 0, { { LOP_SEND, 500, payload_tls_hello, 0 }, CLOSE } },
-	[LK_SSH] = { 0, 2, 0, { SEND(p_ssh, 500), CLOSE } },
-	[LK_PREGREET] = { 1, 2, 0, { SEND(p_pregreet, 554), CLOSE } },
-	[LK_GARBAGE] = { 0, 2, 0, { { LOP_SEND, 500, p_garbage, sizeof(p_garbage) }, CLOSE } },
-	[LK_LONGLINE] = { 0,
-			  3,
-			  0,
-			  { { LOP_SEND, 500, p_longline, sizeof(p_longline) }, QUIT, CLOSE } },
-	[LK_TYPO] = { 0, 3, 0, { SEND(p_typo, 500), QUIT, CLOSE } },
-	[LK_SLOW] = { 0, 3, 0, { { LOP_SLOW, 250, S(p_slow) }, QUIT, CLOSE } },
-	[LK_IDLE] = { 0, 3, 1, { { LOP_WAIT, 0, NULL, 0 }, QUIT, CLOSE } },
-	[LK_LEGIT] = { 0,
-		       7,
-		       4,
-		       { SEND(p_ehlo, 250),
-			 SEND(p_mail, 250),
-			 SEND(p_rcpt, 250),
-			 SEND(p_data, 354),
-			 { LOP_BODY, 250, NULL, 0 },
-			 QUIT,
-			 CLOSE } },
+	[LK_HTTP] = { .pregreet = 0,
+		      .n = 2,
+		      .key = 0,
+		      .st = { { .op = LOP_SEND,
+				.code = 500,
+				.data = (const uint8_t *)payload_http_request,
+				.len = 0 },
+			      CLOSE } },
+	[LK_TLS] = { .pregreet = 0,
+		     .n = 2,
+		     .key = 0,
+		     .st = { { .op = LOP_SEND, .code = 500, .data = payload_tls_hello, .len = 0 },
+			     CLOSE } },
+	[LK_SSH] = { .pregreet = 0, .n = 2, .key = 0, .st = { SEND(p_ssh, 500), CLOSE } },
+	[LK_PREGREET] = { .pregreet = 1, .n = 2, .key = 0, .st = { SEND(p_pregreet, 554), CLOSE } },
+	[LK_GARBAGE] = { .pregreet = 0,
+			 .n = 2,
+			 .key = 0,
+			 .st = { { .op = LOP_SEND,
+				   .code = 500,
+				   .data = p_garbage,
+				   .len = sizeof(p_garbage) },
+				 CLOSE } },
+	[LK_LONGLINE] = { .pregreet = 0,
+			  .n = 3,
+			  .key = 0,
+			  .st = { { .op = LOP_SEND,
+				    .code = 500,
+				    .data = p_longline,
+				    .len = sizeof(p_longline) },
+				  QUIT,
+				  CLOSE } },
+	[LK_TYPO] = { .pregreet = 0, .n = 3, .key = 0, .st = { SEND(p_typo, 500), QUIT, CLOSE } },
+	[LK_SLOW] = { .pregreet = 0,
+		      .n = 3,
+		      .key = 0,
+		      .st = { { .op = LOP_SLOW,
+				.code = 250,
+				.data = (const uint8_t *)(p_slow),
+				.len = sizeof(p_slow) - 1 },
+			      QUIT,
+			      CLOSE } },
+	[LK_IDLE] = { .pregreet = 0,
+		      .n = 3,
+		      .key = 1,
+		      .st = { { .op = LOP_WAIT, .code = 0, .data = NULL, .len = 0 },
+			      QUIT,
+			      CLOSE } },
+	[LK_LEGIT] = { .pregreet = 0,
+		       .n = 7,
+		       .key = 4,
+		       .st = { SEND(p_ehlo, 250),
+			       SEND(p_mail, 250),
+			       SEND(p_rcpt, 250),
+			       SEND(p_data, 354),
+			       { .op = LOP_BODY, .code = 250, .data = NULL, .len = 0 },
+			       QUIT,
+			       CLOSE } },
 	/* RFC 8314 §3.3 (implicit TLS: the handshake first, then the 220) and
 	 * RFC 3207 §4 (STARTTLS, 220, handshake; then EHLO again: §4.2) */
 	[LK_TLS465] = { .pregreet = 1,

@@ -103,7 +103,8 @@ static size_t v2(uint8_t *b, uint8_t vc, uint8_t fam, uint16_t len, const uint8_
 	b[13] = fam;
 	b[14] = (uint8_t)(len >> 8);
 	b[15] = (uint8_t)len;
-	memcpy(b + 16, body, n);
+	if (n != 0) /* body may be NULL (memcpy wants a pointer even for 0 bytes) */
+		memcpy(b + 16, body, n);
 	return 16 + n;
 }
 
