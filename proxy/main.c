@@ -61,6 +61,10 @@ struct main_ctx {
 	struct relay *relays[CFG_RELAYS_MAX];
 	unsigned rlcore[CFG_RELAYS_MAX];
 	uint16_t n_relays, n_rlaunched;
+	/* backend reload (main_reload_backends): the relays' configuration
+	 * when it is not cfg (NULL), and the one published to them and not
+	 * yet acknowledged by all */
+	struct cfg *rcfg, *rcfg_next;
 	int eal_up;
 	/* one TLS context per distinct (cert, key, min_version) */
 	struct tls_ctx *tls_own[CFG_LISTENERS_MAX];
@@ -76,7 +80,8 @@ static void usage(FILE *f)
 		   "Kernel-bypass SMTP front proxy (DPDK). Runs in the foreground and logs\n"
 		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
 		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
-		   "exits 0; SIGHUP reloads the TLS certificates and keys.\n"
+		   "exits 0; SIGHUP reloads the TLS certificates and keys and the backends\n"
+		   "(relay.* knobs too; other changes need a restart and are logged).\n"
 		   "\n"
 		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
 		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
@@ -509,6 +514,141 @@ static void shutdown_all(struct main_ctx *m, int print)
 		rte_eal_cleanup();
 }
 
+/* ---- backend reload (SIGHUP) --------------------------------------------- */
+
+/*
+ * What a reload cannot change while Bulwark runs: each section of c that
+ * differs from n (line numbers aside) is logged as needing a restart and
+ * ignored. Returns how many differ.
+ */
+static int reload_fixed(const struct cfg *c, const struct cfg *n)
+{
+	struct cfg_port pa[CFG_PORTS_MAX], pb[CFG_PORTS_MAX];
+	struct cfg_listener la[CFG_LISTENERS_MAX], lb[CFG_LISTENERS_MAX];
+	struct {
+		const char *key;
+		int differs;
+	} t[] = {
+		{ "eal", memcmp(&c->eal, &n->eal, sizeof(c->eal)) != 0 },
+		{ "ports", c->n_ports != n->n_ports },
+		{ "listeners", c->n_listeners != n->n_listeners },
+		{ "workers", memcmp(&c->workers, &n->workers, sizeof(c->workers)) != 0 },
+		{ "limits", memcmp(&c->limits, &n->limits, sizeof(c->limits)) != 0 },
+		{ "smtp", memcmp(&c->smtp, &n->smtp, sizeof(c->smtp)) != 0 },
+		{ "tls", memcmp(&c->tls, &n->tls, sizeof(c->tls)) != 0 },
+		{ "relay.lcores", c->relay.lcores != n->relay.lcores },
+		{ "relay.ring_size", c->relay.ring_size != n->relay.ring_size },
+		/* no relay lcore runs without backends (make_relays) */
+		{ "backends (none to some or back)", !c->n_backends != !n->n_backends },
+	};
+	int k = 0;
+
+	if (!t[1].differs) {
+		memcpy(pa, c->ports, sizeof(pa));
+		memcpy(pb, n->ports, sizeof(pb));
+		for (uint32_t i = 0; i < CFG_PORTS_MAX; i++)
+			pa[i].line = pb[i].line = 0;
+		t[1].differs = memcmp(pa, pb, sizeof(pa)) != 0;
+	}
+	if (!t[2].differs) {
+		memcpy(la, c->listeners, sizeof(la));
+		memcpy(lb, n->listeners, sizeof(lb));
+		for (uint32_t i = 0; i < CFG_LISTENERS_MAX; i++)
+			la[i].line = lb[i].line = 0;
+		t[2].differs = memcmp(la, lb, sizeof(la)) != 0;
+	}
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].differs) {
+			log_kv(LOG_LVL_WARN,
+			       "event=reload_needs_restart key=%s msg=\"changed in %s: needs a "
+			       "restart, the running value stays\"",
+			       t[i].key, c->file);
+			k++;
+		}
+	return k;
+}
+
+/*
+ * SIGHUP: reads the config file again and hands its backend set
+ * (backends[], relay.balance, the relay's timeouts and health knobs) to
+ * every relay lcore through relay.ctl_cfg. A file that does not load
+ * changes nothing. The relays swap at a safe point of their loop
+ * (relay_reload) and acknowledge; the set they had is freed only once
+ * every one of them has (main_reload_poll): that is the grace period of
+ * a quiescent-state scheme, with one explicit ack word per relay instead
+ * of rte_rcu, since each relay must also rewrite its own state at the
+ * swap, which a plain quiescent-state report would not do. One reload at
+ * a time: a SIGHUP during one is taken after it.
+ */
+static void main_reload_backends(struct main_ctx *m)
+{
+	const struct cfg *cur = m->rcfg ? m->rcfg : m->cfg;
+	char err[CFG_ERR_MAX + 256] = "";
+	struct cfg *n = calloc(1, sizeof(*n));
+	struct cfg *rc;
+	int e = n ? cfg_load(n, m->cfg->file, err, sizeof(err)) : -ENOMEM;
+
+	if (e == 0)
+		e = check_build(n, err, sizeof(err));
+	if (e != 0) {
+		log_kv(LOG_LVL_ERR,
+		       "event=reload_failed msg=\"%s\" kept=\"the running configuration\"",
+		       n ? unquote(err) : "out of memory");
+		free(n);
+		return;
+	}
+	reload_fixed(m->cfg, n);
+	if (m->n_relays == 0 || !n->n_backends) {
+		free(n);
+		return;
+	}
+	/* What the relays run: the running configuration (the workers'),
+	 * with the new file's backend set. */
+	rc = n;
+	{
+		struct cfg_backend be[CFG_BACKENDS_MAX];
+		uint32_t nb = n->n_backends;
+		struct cfg_relay rl = n->relay;
+
+		memcpy(be, n->backends, sizeof(be));
+		memcpy(rc, m->cfg, sizeof(*rc));
+		memcpy(rc->backends, be, sizeof(be));
+		rc->n_backends = nb;
+		rl.lcores = m->cfg->relay.lcores;
+		rl.ring_size = m->cfg->relay.ring_size;
+		rc->relay = rl;
+	}
+	if (memcmp(rc->backends, cur->backends, sizeof(rc->backends)) == 0 &&
+	    rc->n_backends == cur->n_backends &&
+	    memcmp(&rc->relay, &cur->relay, sizeof(rc->relay)) == 0) {
+		log_kv(LOG_LVL_INFO, "event=backend_reload backends=%u msg=\"unchanged\"",
+		       rc->n_backends);
+		free(rc);
+		return;
+	}
+	m->rcfg_next = rc;
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		__atomic_store_n(&m->relays[i]->ctl_cfg, rc, __ATOMIC_RELEASE);
+	log_kv(LOG_LVL_INFO, "event=backend_reload backends=%u relays=%u", rc->n_backends,
+	       m->n_rlaunched);
+}
+
+/* Frees the relays' previous backend set once every relay has taken the
+ * new one. Returns 1 while a reload is still pending. */
+static int main_reload_poll(struct main_ctx *m)
+{
+	if (m->rcfg_next == NULL)
+		return 0;
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		if (__atomic_load_n(&m->relays[i]->ack_cfg, __ATOMIC_ACQUIRE) != m->rcfg_next)
+			return 1;
+	free(m->rcfg);
+	m->rcfg = m->rcfg_next;
+	m->rcfg_next = NULL;
+	log_kv(LOG_LVL_INFO, "event=backend_reload_done backends=%u", m->rcfg->n_backends);
+	return 0;
+}
+
 /* ---- the control loop ---------------------------------------------------- */
 
 static void sleep_ms(unsigned ms)
@@ -566,10 +706,14 @@ static void run(struct main_ctx *m)
 	sig_atomic_t hups = main_hups;
 
 	while (main_signals == 0) {
+		int pending;
+
 		sleep_ms(MAIN_POLL_MS);
-		if (main_hups != hups) {
+		pending = main_reload_poll(m);
+		if (main_hups != hups && !pending) {
 			hups = main_hups;
 			reload_tls(m);
+			main_reload_backends(m);
 		}
 		if (time(NULL) - rotated >= (time_t)m->cfg->limits.syncookie_rotate_s) {
 			uint64_t key[2];
@@ -677,6 +821,8 @@ int main(int argc, char **argv)
 	run(&m);
 	shutdown_all(&m, 1);
 	log_kv(LOG_LVL_INFO, "event=exit status=0");
+	free(m.rcfg_next); /* the relays are stopped: whichever set they had */
+	free(m.rcfg);
 	free_tls(&m);
 	free(m.cfg);
 	return 0;

@@ -390,12 +390,22 @@ int relay_main(void *arg)
 {
 	struct relay *r = arg;
 	struct epoll_event ev[RELAY_EP_EVENTS];
-	const struct cfg_workers *wc = &r->cfg->workers;
 	uint32_t empty = 0;
 
 	while (!__atomic_load_n(&r->ctl_stop, __ATOMIC_ACQUIRE)) {
+		/* r->cfg may change below: no pointer into it outlives a pass */
+		const struct cfg_workers *wc = &r->cfg->workers;
+		const struct cfg *nc = __atomic_load_n(&r->ctl_cfg, __ATOMIC_ACQUIRE);
 		unsigned busy;
 		int n;
+
+		/* A safe point: no epoll event, retry or dead session is
+		 * pending, nothing holds a backend index but the sessions. */
+		if (nc != NULL && nc != r->cfg) {
+			relay_reload(r, nc);
+			wc = &r->cfg->workers;
+			__atomic_store_n(&r->ack_cfg, nc, __ATOMIC_RELEASE);
+		}
 
 		r->now = relay_now_ms();
 		busy = rings(r);
@@ -445,7 +455,7 @@ void relay_stats_log(const struct relay *r)
 	       "event=relay_stats relay=%u opens=%lu ready=%lu none=%lu busy=%lu gone=%lu "
 	       "aborts=%lu quits=%lu connects=%lu connect_fail=%lu bytes_out=%lu replies=%lu "
 	       "refusals=%lu early=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
-	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu",
+	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu reloads=%lu retired=%u",
 	       r->id, (unsigned long)s->opens, (unsigned long)s->ready, (unsigned long)s->none,
 	       (unsigned long)s->busy, (unsigned long)s->gone, (unsigned long)s->aborts,
 	       (unsigned long)s->quits, (unsigned long)s->connects, (unsigned long)s->connect_fail,
@@ -453,7 +463,8 @@ void relay_stats_log(const struct relay *r)
 	       (unsigned long)s->early, (unsigned long)s->credits, (unsigned long)s->health_ok,
 	       (unsigned long)s->health_fail, (unsigned long)s->health_up,
 	       (unsigned long)s->health_down, (unsigned long)s->enq_retry,
-	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty);
+	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty,
+	       (unsigned long)s->reloads, r->n_retired);
 	/* One line per backend: 64 of them would not fit a log line. */
 	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
 		log_kv(LOG_LVL_INFO,

@@ -407,7 +407,6 @@ static void rbuf_drop(struct relay_sess *s, size_t n)
  * stalled: keep it) or -1 (s was closed or moved on: hands off). */
 static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int code)
 {
-	const struct cfg_backend *cb = &r->cfg->backends[s->be];
 	struct relay_msg *m;
 	int sasl;
 
@@ -415,7 +414,7 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 	case RS_GREET:
 		/* RFC 5321 §3.1: anything but 220 (554 included) means no
 		 * session with this backend. */
-		if (code != 220 || hs_next(r, s, cb->xclient))
+		if (code != 220 || hs_next(r, s, s->xclient))
 			break;
 		rbuf_drop(s, len);
 		return relay_io_write(r, s) ? -1 : 1;
@@ -435,7 +434,8 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		 * only the fact that it is ready. */
 		s->st = RS_READY;
 		r->st.ready++;
-		relay_be_result(r, s->be, 1);
+		if (s->be != RELAY_BE_RETIRED)
+			relay_be_result(r, s->be, 1);
 		relay_sess_event(r, s, SMTP_BACKEND_READY);
 		return relay_io_write(r, s) ? -1 : 1;
 	case RS_READY:
