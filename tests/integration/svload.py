@@ -2,14 +2,14 @@
 """svload.py — steady legit mail for the service tests (reload, drain).
 
   svload.py send ADDR --manifest FILE --stop FILE [--threads K] [--per-session N]
-                      [--chunks C --chunk-pause S] [--max M]
+                      [--chunks C --chunk-pause S] [--max M] [--tag T]
   svload.py check --manifest FILE SPOOL... [--strict]
 
 send (in the client namespace): K threads, each opening smtplib sessions
 one after the other and sending N messages per session (default 2), until
 FILE --stop exists (or M messages in all). --chunks C: the body goes in C
 writes with S seconds between them, so sessions sit mid-DATA. Every message
-is unique; one JSON line per message in the manifest: id, sha256 of the
+is unique (give each sender its own --tag); one JSON line per message in the manifest: id, sha256 of the
 content the backend must store, and what the client saw: "ok" (250 to the
 final dot) or "fail" with the reply or the exception. Exits 0.
 
@@ -33,9 +33,9 @@ import time
 PORT = 25
 
 
-def content(tid, n):
+def content(tag, tid, n):
     lines = [b"From: load%d@example.org" % tid, b"To: rcpt@example.net",
-             b"Subject: service test %d-%d" % (tid, n), b""]
+             b"Subject: service test %s %d-%d" % (tag.encode(), tid, n), b""]
     lines += [b"line %d of message %d-%d %s" % (i, tid, n, b"x" * (i % 70)) for i in range(40)]
     return b"\r\n".join(lines) + b"\r\n"
 
@@ -56,6 +56,8 @@ def one(c, body, a):
         c.send(body[i:i + step])
         if a.chunks > 1:
             time.sleep(a.chunk_pause)
+            if os.path.exists(a.stop):
+                raise RuntimeError("stopped mid-DATA")
     c.send(b".\r\n")
     code, msg = c.getreply()
     return None if code == 250 else "dot %d %s" % (code, msg)
@@ -73,14 +75,15 @@ def worker(tid, a, out, lock, count):
                     if a.max and count[0] >= a.max:
                         return
                     count[0] += 1
-                body = content(tid, n)
+                body = content(a.tag, tid, n)
                 n += 1
-                rec = {"id": "%d-%d" % (tid, n - 1), "sha256": hashlib.sha256(body).hexdigest(),
+                rec = {"id": "%s%d-%d" % (a.tag, tid, n - 1), "sha256": hashlib.sha256(body).hexdigest(),
                        "t": time.time()}
                 try:
                     why = one(c, body, a)
                 except Exception as e:  # noqa: BLE001 (a drop is an outcome)
                     why = "exception %r" % e
+                rec["t_end"] = time.time()
                 rec["result"] = "ok" if why is None else "fail"
                 if why:
                     rec["why"] = why
@@ -161,6 +164,7 @@ def main():
     s.add_argument("--chunks", type=int, default=1)
     s.add_argument("--chunk-pause", type=float, default=0.0)
     s.add_argument("--max", type=int, default=0)
+    s.add_argument("--tag", default="", help="tells apart the messages of several senders")
     s.add_argument("--timeout", type=float, default=30)
     c = sub.add_parser("check")
     c.add_argument("--manifest", required=True)
