@@ -147,6 +147,10 @@ struct cfg_limits {
 	uint32_t drain_ms;           /* whole process */
 	uint32_t session_mem;        /* relay bytes buffered per session (issue 4) */
 	uint32_t line_buffers;       /* work areas (sess.h); 0: cfg_line_buffers() picks */
+	/* memory-pressure shedding (issue 7, worker.c): percent of the
+	 * fullest of session pool, mbuf pool and relay message pool */
+	uint8_t shed_at, shed_critical_at;
+	uint32_t shed_timeout_ms; /* greet wait / command timeout while shedding */
 };
 
 /* Work areas per worker: limits.line_buffers, or when 0

@@ -45,6 +45,7 @@
  * (SIGTERM/SIGINT, and SIGHUP: reload the TLS certificates). */
 static volatile sig_atomic_t main_signals;
 static volatile sig_atomic_t main_hups;
+static volatile sig_atomic_t main_usr1s; /* SIGUSR1: log the gauges */
 
 struct main_ctx {
 	struct cfg *cfg;
@@ -104,6 +105,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		main_hups++;
+	else if (sig == SIGUSR1)
+		main_usr1s++;
 	else
 		main_signals++;
 }
@@ -230,6 +233,29 @@ static void free_tls(struct main_ctx *m)
 	memset(m->sh.tls, 0, sizeof(m->sh.tls));
 }
 
+/* Listener i's configuration while shedding (proxy/sess_shed.c): the
+ * same, with limits.shed_timeout_ms as command timeout and greeting wait
+ * (when shorter) and error_limit 1. */
+static int make_shed_cfg(struct main_ctx *m, uint32_t i, char *err, size_t errlen)
+{
+	const struct cfg_limits *l = &m->cfg->limits;
+	struct smtp_cfg *s = &m->sh.smtp_shed[i];
+	const char *why = NULL;
+
+	*s = m->sh.smtp[i];
+	if (s->cmd_timeout_ms > l->shed_timeout_ms)
+		s->cmd_timeout_ms = l->shed_timeout_ms;
+	if (s->greet_wait_ms > l->shed_timeout_ms)
+		s->greet_wait_ms = l->shed_timeout_ms;
+	s->error_limit = 1;
+	if (smtp_cfg_init(s, &why) != 0) {
+		snprintf(err, errlen, "%s: limits.shed_timeout_ms: the shed configuration of "
+			 "listeners[%u] is invalid: %s", m->cfg->file, i, why ? why : "?");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Loads and validates everything that does not need the EAL. */
 static int load_config(struct main_ctx *m, const char *path, char *err, size_t errlen)
 {
@@ -253,7 +279,8 @@ static int load_config(struct main_ctx *m, const char *path, char *err, size_t e
 	}
 	for (uint32_t i = 0; i < m->cfg->n_listeners; i++)
 		if ((rc = cfg_smtp_fill(m->cfg, &m->cfg->listeners[i], scan, &m->sh.smtp[i], err,
-					errlen)) != 0)
+					errlen)) != 0 ||
+		    (rc = make_shed_cfg(m, i, err, errlen)) != 0)
 			return rc;
 	return make_tls(m, err, errlen);
 }
@@ -649,6 +676,39 @@ static int main_reload_poll(struct main_ctx *m)
 	return 0;
 }
 
+/* ---- gauges and shedding, seen from the main lcore ------------------------ */
+
+/* SIGUSR1: one event=worker_gauges line per worker, then the process's
+ * (jemalloc's allocated bytes): what the soak test compares. */
+static void main_gauges_log(const struct main_ctx *m)
+{
+	size_t je = 0;
+	int rc = tls_mem_process_bytes(&je);
+
+	for (uint16_t i = 0; i < m->n_launched; i++)
+		worker_gauges_log(m->workers[i]);
+	if (rc == 0)
+		log_kv(LOG_LVL_INFO, "event=process_gauges jemalloc_allocated=%lu",
+		       (unsigned long)je);
+	else
+		log_kv(LOG_LVL_INFO, "event=process_gauges jemalloc_allocated=unavailable");
+}
+
+/* Logs every change of a worker's shed level (the workers never log). */
+static void main_shed_watch(const struct main_ctx *m, uint8_t *seen)
+{
+	for (uint16_t i = 0; i < m->n_launched; i++) {
+		uint8_t lvl = __atomic_load_n(&m->workers[i]->pub_shed, __ATOMIC_RELAXED);
+
+		if (lvl == seen[i])
+			continue;
+		log_kv(lvl ? LOG_LVL_WARN : LOG_LVL_INFO,
+		       "event=shed worker=%u level=%u was=%u pressure=%u", i, lvl, seen[i],
+		       __atomic_load_n(&m->workers[i]->pub_pressure, __ATOMIC_RELAXED));
+		seen[i] = lvl;
+	}
+}
+
 /* ---- the control loop ---------------------------------------------------- */
 
 static void sleep_ms(unsigned ms)
@@ -703,13 +763,19 @@ static void drain(struct main_ctx *m)
 static void run(struct main_ctx *m)
 {
 	time_t rotated = time(NULL);
-	sig_atomic_t hups = main_hups;
+	sig_atomic_t hups = main_hups, usr1s = main_usr1s;
+	uint8_t shed[DRV_MAX_QUEUES] = { 0 };
 
 	while (main_signals == 0) {
 		int pending;
 
 		sleep_ms(MAIN_POLL_MS);
 		pending = main_reload_poll(m);
+		main_shed_watch(m, shed);
+		if (main_usr1s != usr1s) {
+			usr1s = main_usr1s;
+			main_gauges_log(m);
+		}
 		if (main_hups != hups && !pending) {
 			hups = main_hups;
 			reload_tls(m);
@@ -801,6 +867,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	random_key(key);
 	net_cookie_init(&m.secret, key);

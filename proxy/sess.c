@@ -404,12 +404,14 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		 * caller drops every plaintext byte after the command
 		 * (CVE-2011-0411): returning 1 makes sess_feed consume all */
 		w->st.starttls++;
-		if (sess_tls_start(w, se, (uint8_t)(se->s.cfg - w->sh->smtp), 0, now) != 0)
+		if (sess_tls_start(w, se, sess_li(w, se), 0, now) != 0)
 			return sess_close_soon(w, se, now);
 		return 1;
 	}
 	if (act & SMTP_ACT_CLOSE) {
 		w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
+		if (sess_shed_is(w, se))
+			w->st.shed_cut++;
 		if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
 			w->st.sigs[sig]++;
 		return sess_close_soon(w, se, now);
@@ -516,13 +518,21 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 		return 0;
 	}
 	smtp_out_reset(&w->out);
-	smtp_start(&se->s, &w->sh->smtp[li], NULL, SESS_LINE_CAP, now, &w->out);
+	/* shedding (sess_shed.c): junk-first limits from the start */
+	smtp_start(&se->s, w->shed ? &w->sh->smtp_shed[li] : &w->sh->smtp[li], NULL,
+		   SESS_LINE_CAP, now, &w->out);
 	if (w->draining) {
 		/* DESIGN §3: during the drain a new client completes its
 		 * handshake and reads 421 4.3.2 instead of the greeting. */
 		smtp_out_reset(&w->out);
 		smtp_drain(&se->s, now, &w->out);
 		w->st.drained++;
+	} else if (w->shed == 2) {
+		/* critical pressure: 421 4.3.2 instead of the greeting (the
+		 * client retries later: RFC 5321 §3.8, 421 then close) */
+		smtp_out_reset(&w->out);
+		smtp_refuse_busy(&se->s, now, &w->out);
+		w->st.shed_refused++;
 	}
 	sess_carry(w, se, now);
 	return 0;

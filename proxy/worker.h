@@ -31,6 +31,9 @@
 struct worker_shared {
 	const struct cfg *cfg;
 	struct smtp_cfg smtp[CFG_LISTENERS_MAX]; /* per listener */
+	/* the same while shedding (sess_shed.c): limits.shed_timeout_ms as
+	 * command timeout and greeting wait, error_limit 1 */
+	struct smtp_cfg smtp_shed[CFG_LISTENERS_MAX];
 	struct drv_port *ports;                  /* cfg->n_ports of them */
 	struct drv_fault *faults[CFG_PORTS_MAX]; /* NULL: no fault injection */
 	const struct net_cookie_secret *secret;
@@ -97,6 +100,12 @@ struct worker_stats {
 	uint64_t rx_pkts, tx_pkts, tx_drop;
 	uint64_t sleeps; /* idle back-off sleeps */
 	uint64_t peak;   /* most sessions at once */
+	/* memory-pressure shedding (sess_shed.c) */
+	uint64_t shed_enter;   /* times shedding began */
+	uint64_t shed_tuned;   /* sessions moved to the shed configuration */
+	uint64_t shed_cut;     /* sessions on it that closed (timeout, errors, ...) */
+	uint64_t shed_refused; /* new connections answered 421 4.3.2 (critical) */
+	uint64_t shed_peak;    /* highest pressure seen, percent */
 } __rte_cache_aligned;
 
 struct worker;
@@ -168,12 +177,16 @@ struct worker {
 	uint8_t fbuf[SMTP_FWD_BUF_MIN];
 
 	uint8_t draining;
+	uint8_t shed;       /* 0, 1 shedding, 2 critical (sess_shed.c) */
+	uint64_t shed_next; /* next pressure check, ms */
 
 	/* control words: written by the main lcore, read by the worker */
 	uint8_t ctl_drain, ctl_stop;
 	/* gauges: written by the worker, read by the main lcore */
 	uint32_t pub_live; /* sessions */
 	uint8_t pub_quiet; /* draining, no session and no flow left */
+	uint8_t pub_shed;     /* shed level (sess_shed.c) */
+	uint8_t pub_pressure; /* its last pressure, percent */
 
 	struct worker_stats st;
 } __rte_cache_aligned;
@@ -194,6 +207,13 @@ void worker_destroy(struct worker *w);
 
 /* Logs the worker's counters as one key=value line. */
 void worker_stats_log(const struct worker *w);
+
+/* Logs a snapshot of w's gauges (event=worker_gauges: sessions, flows,
+ * half-open, TIME-WAIT, TCP buffers, mbufs in use, work areas, relay
+ * objects out, relay links, shed level and pressure). Any lcore may call
+ * it while w runs: each figure is read once, without tearing, but they are
+ * not one consistent cut (exact when w is idle). */
+void worker_gauges_log(const struct worker *w);
 
 /* Milliseconds on the TSC-based monotonic clock. */
 uint64_t worker_now_ms(void);

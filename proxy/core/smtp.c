@@ -473,6 +473,26 @@ void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 	smtp_finish(s, now, out);
 }
 
+int smtp_retune(struct smtp_sess *s, const struct smtp_cfg *cfg, uint64_t now,
+		struct smtp_out *out)
+{
+	if (s->relayed || s->mail_fwd || s->state == SMTP_S_TLS || s->state >= SMTP_S_CLOSING)
+		return -EBUSY;
+	s->cfg = cfg;
+	smtp_tick(s, now, out);
+	return 0;
+}
+
+void smtp_refuse_busy(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
+{
+	/* the greeting never went out: this is the first and only reply */
+	s->greeted = 1;
+	s->state = SMTP_S_CMD;
+	smtp_q_local(s, SMTP_R_BUSY);
+	smtp_flush(s, out);
+	out->deadline = deadline(s, now);
+}
+
 uint64_t smtp_tick(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 {
 	const struct smtp_cfg *c = s->cfg;

@@ -286,6 +286,23 @@ void smtp_tls_started(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
  * transaction, or as soon as it becomes idle. */
 void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
 
+/*
+ * Memory-pressure shedding (issue 7): moves s to cfg, a configuration of
+ * the same listener with other limits (timeouts, error_limit; the same
+ * capabilities, hostname and line limits), then runs smtp_tick() at now so
+ * that a deadline the new limits have already passed fires (421 4.4.2).
+ * Only a session that never asked for a backend (no SMTP_ACT_RELAY) and is
+ * not in its TLS handshake is moved: returns 0, or -EBUSY (nothing changed,
+ * nothing emitted).
+ */
+int smtp_retune(struct smtp_sess *s, const struct smtp_cfg *cfg, uint64_t now,
+		struct smtp_out *out);
+
+/* Overload: instead of the greeting (call it right after smtp_start() and
+ * smtp_out_reset()), "421 4.3.2 <host> All servers busy, try again later"
+ * and a close. */
+void smtp_refuse_busy(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
+
 /* Returns 1 when s may forward bytes to a backend on its next
  * smtp_input() (EHLO/HELO done, or a backend session open), else 0: a
  * caller can skip reserving relay buffers for sessions that cannot. */

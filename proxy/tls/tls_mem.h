@@ -60,4 +60,11 @@ int tls_mem_thread_init(struct tls_mem_arena *a);
  */
 int tls_mem_arena_bytes(const struct tls_mem_arena *a, size_t *bytes);
 
+/*
+ * Bytes jemalloc has allocated in the whole process now (stats.allocated
+ * after advancing the stats epoch; regions cached in tcaches count as
+ * allocated). Any thread. Returns 0, or -ENOTSUP (ASan, or no statistics).
+ */
+int tls_mem_process_bytes(size_t *bytes);
+
 #endif /* BULWARK_TLS_MEM_H */
