@@ -54,9 +54,9 @@ PY
 )
 ((late == 0)) && ok "... and \"lab\" none from 2 s after it" || fail "\"lab\" stored $late message(s) long after the reload"
 log=$(cat "$BULWARK_LOG")
-expect "the reload is logged: relay swap, retired backend, done" "$log" \
+expect "the reload is logged: relay swap, backend retired with live sessions on it (kept to their end), done" "$log" \
 	'event=backend_reload backends=1' 'event=relay_reload relay=0 backends=1 kept=0 added=1 removed=1' \
-	'event=backend_retired relay=0 backend=lab' 'event=backend_reload_done backends=1'
+	'event=backend_retired relay=0 backend=lab sessions=[1-9]' 'event=backend_reload_done backends=1'
 reject "... with nothing that needs a restart" "$log" 'event=reload_needs_restart'
 
 # a broken file: logged with file:line, nothing changes
