@@ -682,14 +682,17 @@ static int main_reload_poll(struct main_ctx *m)
  * (jemalloc's allocated bytes): what the soak test compares. */
 static void main_gauges_log(const struct main_ctx *m)
 {
-	size_t je = 0;
-	int rc = tls_mem_process_bytes(&je);
+	size_t je = 0, cached = 0;
+	int rc = tls_mem_process_bytes(&je, &cached);
 
 	for (uint16_t i = 0; i < m->n_launched; i++)
 		worker_gauges_log(m->workers[i]);
 	if (rc == 0)
-		log_kv(LOG_LVL_INFO, "event=process_gauges jemalloc_allocated=%lu",
-		       (unsigned long)je);
+		log_kv(LOG_LVL_INFO,
+		       "event=process_gauges jemalloc_allocated=%lu jemalloc_tcache=%lu "
+		       "jemalloc_live=%lu",
+		       (unsigned long)je, (unsigned long)cached,
+		       (unsigned long)(je > cached ? je - cached : 0));
 	else
 		log_kv(LOG_LVL_INFO, "event=process_gauges jemalloc_allocated=unavailable");
 }

@@ -332,7 +332,7 @@ int worker_main(void *arg)
 void worker_gauges_log(const struct worker *w)
 {
 	uint64_t conns = 0, halfopen = 0, tw = 0, bufs = 0, mbufs = 0;
-	unsigned relay_out = 0;
+	unsigned relay_out = 0, stash = __atomic_load_n(&w->n_stash, __ATOMIC_RELAXED);
 
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		const struct net_stats *ns = net_stats(w->port[i].net);
@@ -344,16 +344,20 @@ void worker_gauges_log(const struct worker *w)
 		/* a pool shared by the workers shows the same figure on each */
 		mbufs += rte_mempool_in_use_count(w->port[i].pool);
 	}
-	if (w->n_relays != 0)
+	if (w->n_relays != 0) {
+		/* out of the pool and not in the worker's own stash: held by
+		 * sessions, rings or a relay */
 		relay_out = rte_mempool_in_use_count(w->rpairs[0].wpool);
+		relay_out = relay_out > stash ? relay_out - stash : 0;
+	}
 	log_kv(LOG_LVL_INFO,
 	       "event=worker_gauges worker=%u sessions=%u flows=%lu halfopen=%lu time_wait=%lu "
-	       "tcp_bufs=%lu mbufs_in_use=%lu line_buffers=%u relay_objs_out=%u relay_links=%u "
-	       "shed=%u pressure=%u",
+	       "tcp_bufs=%lu mbufs_in_use=%lu line_buffers=%u relay_objs_out=%u relay_stash=%u "
+	       "relay_links=%u shed=%u pressure=%u",
 	       w->id, __atomic_load_n(&w->pub_live, __ATOMIC_RELAXED), (unsigned long)conns,
 	       (unsigned long)halfopen, (unsigned long)tw, (unsigned long)bufs,
 	       (unsigned long)mbufs, __atomic_load_n(&w->lbuf_used, __ATOMIC_RELAXED), relay_out,
-	       __atomic_load_n(&w->rl_live, __ATOMIC_RELAXED),
+	       stash, __atomic_load_n(&w->rl_live, __ATOMIC_RELAXED),
 	       __atomic_load_n(&w->pub_shed, __ATOMIC_RELAXED),
 	       __atomic_load_n(&w->pub_pressure, __ATOMIC_RELAXED));
 }

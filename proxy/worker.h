@@ -210,7 +210,7 @@ void worker_stats_log(const struct worker *w);
 
 /* Logs a snapshot of w's gauges (event=worker_gauges: sessions, flows,
  * half-open, TIME-WAIT, TCP buffers, mbufs in use, work areas, relay
- * objects out, relay links, shed level and pressure). Any lcore may call
+ * objects out (beyond the stash) and in the stash, relay links, shed level and pressure). Any lcore may call
  * it while w runs: each figure is read once, without tearing, but they are
  * not one consistent cut (exact when w is idle). */
 void worker_gauges_log(const struct worker *w);

@@ -63,9 +63,9 @@ int tls_mem_thread_init(struct tls_mem_arena *a)
 	return tls_mem_arena_new(a);
 }
 
-int tls_mem_process_bytes(size_t *bytes)
+int tls_mem_process_bytes(size_t *bytes, size_t *cached)
 {
-	*bytes = 0;
+	*bytes = *cached = 0;
 	return -ENOTSUP;
 }
 
@@ -174,15 +174,21 @@ int tls_mem_arena_bytes(const struct tls_mem_arena *a, size_t *bytes)
 	return 0;
 }
 
-int tls_mem_process_bytes(size_t *bytes)
+int tls_mem_process_bytes(size_t *bytes, size_t *cached)
 {
+	char name[64];
 	uint64_t epoch = 1;
 	size_t sz = sizeof(*bytes);
 
-	*bytes = 0;
+	*bytes = *cached = 0;
 	if (mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch)) != 0 ||
 	    mallctl("stats.allocated", bytes, &sz, NULL, 0) != 0)
 		return -ENOTSUP;
+	/* MALLCTL_ARENAS_ALL: the sum over every arena */
+	snprintf(name, sizeof(name), "stats.arenas.%u.tcache_bytes", (unsigned)MALLCTL_ARENAS_ALL);
+	sz = sizeof(*cached);
+	if (mallctl(name, cached, &sz, NULL, 0) != 0)
+		*cached = 0;
 	return 0;
 }
 
