@@ -3,9 +3,10 @@
  * limits.shed_at, shed_critical_at, shed_timeout_ms in config/bulwark.conf).
  *
  * Every SESS_SHED_CHECK_MS the worker measures its pressure: the fullest,
- * in percent, of its session pool, each port's mbuf pool and its relay
- * message pool (objects out of the pool and not in its own stash: held by
- * sessions, rings and the relay). Level 1 (shedding) from shed_at, level 2
+ * in percent, of its session pool, each port's mbuf pool (above what the
+ * started port's RX rings hold for good, measured at worker_init) and its
+ * relay message pool (objects out of the pool and not in its own stash:
+ * held by sessions, rings and the relay). Level 1 (shedding) from shed_at, level 2
  * (critical) from shed_critical_at; back to 0 only below shed_at - 5, so
  * that a level does not flap around its threshold.
  *
@@ -39,9 +40,12 @@ uint32_t sess_shed_pressure(const struct worker *w)
 	uint32_t p = pct(w->live, w->n_sess);
 
 	for (uint32_t i = 0; i < w->n_ports; i++) {
+		/* above what the RX rings hold for good (worker_init): a pool
+		 * that is mostly ring must not read as pressure */
 		const struct rte_mempool *mp = w->port[i].pool;
-		uint32_t q = pct(rte_mempool_in_use_count(mp), mp->size);
+		uint32_t base = w->port[i].mbuf_base, used = rte_mempool_in_use_count(mp), q;
 
+		q = base < mp->size ? pct(used > base ? used - base : 0, mp->size - base) : 0;
 		p = q > p ? q : p;
 	}
 	if (w->n_relays != 0) {

@@ -224,6 +224,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		wp->port_id = sh->ports[i].port_id;
 		wp->queue = id;
 		wp->pool = sh->ports[i].pools[sh->ports[i].n_pools > 1 ? id : 0];
+		/* what the started port's RX rings hold for good: shedding
+		 * measures mbuf pressure above it (sess_shed.c) */
+		wp->mbuf_base = rte_mempool_in_use_count(wp->pool);
 		wp->fault = sh->faults[i];
 		snprintf(name, sizeof(name), "bw_w%u_p%u", id, i);
 		fill_net_cfg(&nc, sh, i, w->socket, name);

@@ -116,6 +116,7 @@ struct wport {
 	uint32_t idx; /* in cfg->ports */
 	uint16_t port_id, queue;
 	struct rte_mempool *pool;
+	uint32_t mbuf_base; /* mbufs in use at start (RX rings filled) */
 	struct drv_fault *fault;
 	struct net_ctx *net;
 	uint16_t ntx;
