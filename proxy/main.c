@@ -249,8 +249,10 @@ static int make_shed_cfg(struct main_ctx *m, uint32_t i, char *err, size_t errle
 		s->greet_wait_ms = l->shed_timeout_ms;
 	s->error_limit = 1;
 	if (smtp_cfg_init(s, &why) != 0) {
-		snprintf(err, errlen, "%s: limits.shed_timeout_ms: the shed configuration of "
-			 "listeners[%u] is invalid: %s", m->cfg->file, i, why ? why : "?");
+		snprintf(err, errlen,
+			 "%s: limits.shed_timeout_ms: the shed configuration of "
+			 "listeners[%u] is invalid: %s",
+			 m->cfg->file, i, why ? why : "?");
 		return -EINVAL;
 	}
 	return 0;

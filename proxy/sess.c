@@ -519,8 +519,8 @@ static int up_accept(void *arg, struct tcp_conn *c, uint16_t lport, uint64_t now
 	}
 	smtp_out_reset(&w->out);
 	/* shedding (sess_shed.c): junk-first limits from the start */
-	smtp_start(&se->s, w->shed ? &w->sh->smtp_shed[li] : &w->sh->smtp[li], NULL,
-		   SESS_LINE_CAP, now, &w->out);
+	smtp_start(&se->s, w->shed ? &w->sh->smtp_shed[li] : &w->sh->smtp[li], NULL, SESS_LINE_CAP,
+		   now, &w->out);
 	if (w->draining) {
 		/* DESIGN §3: during the drain a new client completes its
 		 * handshake and reads 421 4.3.2 instead of the greeting. */

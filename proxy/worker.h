@@ -184,8 +184,8 @@ struct worker {
 	/* control words: written by the main lcore, read by the worker */
 	uint8_t ctl_drain, ctl_stop;
 	/* gauges: written by the worker, read by the main lcore */
-	uint32_t pub_live; /* sessions */
-	uint8_t pub_quiet; /* draining, no session and no flow left */
+	uint32_t pub_live;    /* sessions */
+	uint8_t pub_quiet;    /* draining, no session and no flow left */
 	uint8_t pub_shed;     /* shed level (sess_shed.c) */
 	uint8_t pub_pressure; /* its last pressure, percent */
 

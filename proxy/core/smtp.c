@@ -473,8 +473,7 @@ void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 	smtp_finish(s, now, out);
 }
 
-int smtp_retune(struct smtp_sess *s, const struct smtp_cfg *cfg, uint64_t now,
-		struct smtp_out *out)
+int smtp_retune(struct smtp_sess *s, const struct smtp_cfg *cfg, uint64_t now, struct smtp_out *out)
 {
 	if (s->relayed || s->mail_fwd || s->state == SMTP_S_TLS || s->state >= SMTP_S_CLOSING)
 		return -EBUSY;

@@ -67,10 +67,11 @@ void relay_reload(struct relay *r, const struct cfg *nc)
 		map[i] = RELAY_BE_RETIRED;
 		removed++;
 		r->n_retired += be->conns;
-		log_kv(LOG_LVL_INFO,
-		       "event=backend_retired relay=%u backend=%s sessions=%u connects=%lu fail=%lu",
-		       r->id, oc->backends[i].name, be->conns, (unsigned long)r->st.be_connects[i],
-		       (unsigned long)r->st.be_fail[i]);
+		log_kv(
+		    LOG_LVL_INFO,
+		    "event=backend_retired relay=%u backend=%s sessions=%u connects=%lu fail=%lu",
+		    r->id, oc->backends[i].name, be->conns, (unsigned long)r->st.be_connects[i],
+		    (unsigned long)r->st.be_fail[i]);
 		if (be->hc != NULL) {
 			relay_hc_close(r, be->hc);
 			spare[n_spare++] = be->hc;
@@ -99,7 +100,7 @@ void relay_reload(struct relay *r, const struct cfg *nc)
 		hc_reset(be->hc, (uint8_t)j);
 		/* the first check within one interval, staggered as at startup */
 		be->next_check = r->now + nc->relay.health_interval_ms * (j + 1u + r->id) /
-						  (n_new + r->n_relays);
+					      (n_new + r->n_relays);
 	}
 	while (n_spare)
 		free(spare[--n_spare]);

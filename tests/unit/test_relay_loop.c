@@ -821,7 +821,8 @@ static void reload_to(const struct cfg *nc)
 	uint64_t t0 = rd_now_ms();
 
 	__atomic_store_n(&rd.rl.ctl_cfg, nc, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&rd.rl.ack_cfg, __ATOMIC_ACQUIRE) != nc && rd_now_ms() - t0 < RD_WAIT_MS)
+	while (__atomic_load_n(&rd.rl.ack_cfg, __ATOMIC_ACQUIRE) != nc &&
+	       rd_now_ms() - t0 < RD_WAIT_MS)
 		rd_sleep_ms(1);
 	CHECK(__atomic_load_n(&rd.rl.ack_cfg, __ATOMIC_ACQUIRE) == nc);
 }
@@ -873,7 +874,8 @@ static void test_reload(void)
 	CHECK_EQ(rd.rl.be[1].conns, 0);
 	/* "be0" saw session 1 only (its NOOP after the reload included),
 	 * "new" session 2 only */
-	CHECK(rd_mta_raw(rd.ports[M_OK], c_ok + 1, raw, sizeof(raw)) > 0 && strstr(raw, "NOOP\r\n"));
+	CHECK(rd_mta_raw(rd.ports[M_OK], c_ok + 1, raw, sizeof(raw)) > 0 &&
+	      strstr(raw, "NOOP\r\n"));
 	CHECK_EQ(mta_conns(rd.ports[M_OK]), c_ok + 1);
 	CHECK(rd_mta_raw(rd.ports[M_NOPIPE], c_np + 1, raw, sizeof(raw)) > 0 &&
 	      strstr(raw, "NOOP\r\n"));

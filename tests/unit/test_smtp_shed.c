@@ -21,7 +21,7 @@ struct t {
 	_Alignas(struct smtp_work) uint8_t work[SMTP_WORK_SIZE(SCAN_LINE_MAX_PARAMS)];
 	char seen[8192]; /* every reply so far */
 	size_t seen_n;
-	uint32_t acts;   /* every action so far */
+	uint32_t acts; /* every action so far */
 };
 
 static void take(struct t *t)
