@@ -24,6 +24,7 @@
 #include <rte_lcore.h>
 #include <rte_launch.h>
 #include <rte_malloc.h>
+#include <rte_telemetry.h>
 
 #include "config.h"
 #include "drv.h"
@@ -46,6 +47,9 @@
 static volatile sig_atomic_t main_signals;
 static volatile sig_atomic_t main_hups;
 static volatile sig_atomic_t main_usr1s; /* SIGUSR1: log the gauges */
+/* the telemetry command /bulwark/reload (its callback gets no context):
+ * bumped by the telemetry thread, read by the main lcore (__atomic) */
+static uint32_t main_tele_reloads;
 
 struct main_ctx {
 	struct cfg *cfg;
@@ -82,7 +86,8 @@ static void usage(FILE *f)
 		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
 		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
 		   "exits 0; SIGHUP reloads the TLS certificates and keys and the backends\n"
-		   "(relay.* knobs too; other changes need a restart and are logged).\n"
+		   "(relay.* knobs too; other changes need a restart and are logged), as\n"
+		   "does the telemetry command /bulwark/reload; SIGUSR1 logs the gauges.\n"
 		   "\n"
 		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
 		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
@@ -662,6 +667,17 @@ static void main_reload_backends(struct main_ctx *m)
 	       m->n_rlaunched);
 }
 
+/* /bulwark/reload: the same as SIGHUP, on the main lcore's next poll. */
+static int main_tele_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	__atomic_add_fetch(&main_tele_reloads, 1, __ATOMIC_RELEASE);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "reload", "requested: see the log (event=backend_reload)");
+	return 0;
+}
+
 /* Frees the relays' previous backend set once every relay has taken the
  * new one. Returns 1 while a reload is still pending. */
 static int main_reload_poll(struct main_ctx *m)
@@ -769,6 +785,7 @@ static void run(struct main_ctx *m)
 {
 	time_t rotated = time(NULL);
 	sig_atomic_t hups = main_hups, usr1s = main_usr1s;
+	uint32_t tele = __atomic_load_n(&main_tele_reloads, __ATOMIC_ACQUIRE);
 	uint8_t shed[DRV_MAX_QUEUES] = { 0 };
 
 	while (main_signals == 0) {
@@ -781,8 +798,11 @@ static void run(struct main_ctx *m)
 			usr1s = main_usr1s;
 			main_gauges_log(m);
 		}
-		if (main_hups != hups && !pending) {
+		if ((main_hups != hups ||
+		     __atomic_load_n(&main_tele_reloads, __ATOMIC_ACQUIRE) != tele) &&
+		    !pending) {
 			hups = main_hups;
+			tele = __atomic_load_n(&main_tele_reloads, __ATOMIC_ACQUIRE);
 			reload_tls(m);
 			main_reload_backends(m);
 		}
@@ -885,6 +905,10 @@ int main(int argc, char **argv)
 		free(m.cfg);
 		return 1;
 	}
+	/* without --no-telemetry in eal.args: `/bulwark/reload` on the
+	 * telemetry socket does what SIGHUP does */
+	rte_telemetry_register_cmd("/bulwark/reload", main_tele_reload,
+				   "Reloads TLS certificates and the backend set, as SIGHUP does");
 	log_kv(LOG_LVL_INFO,
 	       "event=ready version=%s ports=%u workers=%u relays=%u backends=%u listeners=%u "
 	       "pid=%d",

@@ -6,6 +6,7 @@
 # sessions, every message in exactly one spool (sha256), "b" got mail
 # after the reload and "lab" before it. Then a broken file and a change
 # that needs a restart: logged, nothing changes, mail still flows to "b".
+# Last, the telemetry command /bulwark/reload on a lab with telemetry on.
 . "$(dirname "$0")/relay_lib.sh"
 
 relay_up it_sv_rl --backend record
@@ -82,4 +83,17 @@ n_b=$(find "$spool_b" -maxdepth 1 -name '*.json' | wc -l)
 status=$(stop_bulwark)
 [[ $status == 0 ]] && ok "bulwark exited 0" || fail "bulwark exit status: $status"
 expect "the relay counted one backend swap" "$(cat "$BULWARK_LOG")" 'event=relay_stats relay=0 .*reloads=1 retired=0'
+
+# the telemetry command /bulwark/reload does what SIGHUP does (a lab with
+# the telemetry socket on: lab.conf without --no-telemetry)
+tconf=$RELAY_TMP/tele.conf
+sed 's/"--no-telemetry", //' "$root/config/lab.conf" >"$tconf"
+relay_up it_sv_tl --config "$tconf" --backend record
+sed -i 's/^\tring_size = 1024;/&\n\tbalance = "least-connections";/' "$BULWARK_STATE/bulwark.conf"
+grep -q 'balance = "least-connections";' "$BULWARK_STATE/bulwark.conf" || fail "no relay.ring_size line to add balance after"
+out=$(echo /bulwark/reload | timeout 10 dpdk-telemetry.py -f "bw-lab-$LAB_NAME" 2>&1 | tail -n 3)
+expect "/bulwark/reload answers on the telemetry socket" "$out" '"/bulwark/reload": \{"reload": "requested'
+sleep 1
+expect "... and the relay takes the new knobs, the backend kept" "$(cat "$BULWARK_LOG")" \
+	'event=relay_reload relay=0 backends=1 kept=1 added=0 removed=0' 'event=backend_reload_done backends=1'
 finish
