@@ -24,6 +24,8 @@
 #include <rte_lcore.h>
 #include <rte_launch.h>
 #include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 #include <rte_telemetry.h>
 
 #include "config.h"
@@ -696,8 +698,17 @@ static int main_reload_poll(struct main_ctx *m)
 
 /* ---- gauges and shedding, seen from the main lcore ------------------------ */
 
-/* SIGUSR1: one event=worker_gauges line per worker, then the process's
- * (jemalloc's allocated bytes): what the soak test compares. */
+static void mempool_gauge(struct rte_mempool *mp, void *arg)
+{
+	(void)arg;
+	log_kv(LOG_LVL_INFO, "event=mempool_gauge pool=%s size=%u in_use=%u", mp->name, mp->size,
+	       rte_mempool_in_use_count(mp));
+}
+
+/* SIGUSR1: one event=worker_gauges line per worker, one event=mempool_gauge
+ * per DPDK mempool (mbufs, relay messages, ...), one event=ring_gauges per
+ * (worker, relay) pair, then the process's (jemalloc's allocated bytes):
+ * what the soak test compares. */
 static void main_gauges_log(const struct main_ctx *m)
 {
 	size_t je = 0, cached = 0;
@@ -705,6 +716,10 @@ static void main_gauges_log(const struct main_ctx *m)
 
 	for (uint16_t i = 0; i < m->n_launched; i++)
 		worker_gauges_log(m->workers[i]);
+	rte_mempool_walk(mempool_gauge, NULL);
+	for (uint32_t i = 0; i < m->n_pairs; i++)
+		log_kv(LOG_LVL_INFO, "event=ring_gauges pair=%u w2r=%u r2w=%u", i,
+		       rte_ring_count(m->pairs[i].w2r), rte_ring_count(m->pairs[i].r2w));
 	if (rc == 0)
 		log_kv(LOG_LVL_INFO,
 		       "event=process_gauges jemalloc_allocated=%lu jemalloc_tcache=%lu "

@@ -5,7 +5,8 @@
 # smtp-sink) against a lab; before and after it, Bulwark's gauges (SIGUSR1:
 # event=worker_gauges, event=process_gauges) must be at the same baseline:
 # sessions, flows, half-open, TIME-WAIT, TCP buffers, work areas, relay
-# objects out and relay links back to 0, mbufs in use and the relay stash
+# objects out, relay links and every ring back to 0, mbufs in use, the
+# relay stash and every DPDK mempool's in-use count (event=mempool_gauge)
 # equal, jemalloc's live bytes (allocated minus tcache-cached) within
 # SOAK_JE_SLACK of the baseline. Then the same, shorter, with the
 # ASan+UBSan build: nothing reported, and exit 0.
@@ -31,20 +32,28 @@ lab_conf=$(mktemp /tmp/bulwark-soak-XXXXXX.conf)
 sed -e 's/time_wait_ms = 10000;/time_wait_ms = 1000;/' "$root/config/lab.conf" >"$lab_conf"
 grep -q 'time_wait_ms = 1000;' "$lab_conf" || { echo "FAIL no time_wait_ms in lab.conf"; exit 1; }
 
-# gauges TAG: SIGUSR1, then the newest worker_gauges and process_gauges
-# lines as "key=value" words (worker= and ts= left out).
+# gauges: SIGUSR1, then that dump's worker_gauges and process_gauges
+# lines as "key=value" words (worker= and ts= left out), every mempool as
+# pool_<name>=<in use> and every ring pair as ring_<pair>_w2r/_r2w=<entries>.
 gauges() {
-	local n
+	local n l
 	n=$(grep -c 'event=process_gauges' "$BULWARK_LOG" || true)
+	l=$(wc -l <"$BULWARK_LOG")
 	kill -USR1 "$BULWARK_PID"
 	for ((i = 0; i < 50; i++)); do
 		(($(grep -c 'event=process_gauges' "$BULWARK_LOG" || true) > n)) && break
 		sleep 0.1
 	done
-	{
-		grep 'event=worker_gauges' "$BULWARK_LOG" | tail -n1
-		grep 'event=process_gauges' "$BULWARK_LOG" | tail -n1
-	} | tr ' ' '\n' | grep -E '^[a-z_]+=' | grep -vE '^(ts|level|event|worker)='
+	tail -n +"$((l + 1))" "$BULWARK_LOG" | awk '
+		/event=(worker|process)_gauges/ {
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^[a-z_]+=/ && $i !~ /^(ts|level|event|worker)=/) print $i }
+		/event=mempool_gauge/ {
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			print "pool_" f["pool"] "=" f["in_use"] }
+		/event=ring_gauges/ {
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			print "ring_" f["pair"] "_w2r=" f["w2r"]; print "ring_" f["pair"] "_r2w=" f["r2w"] }'
 }
 
 val() { sed -n "s/^$1=//p" <<<"$2"; }
@@ -82,7 +91,13 @@ soak() {
 		a=$(val "$k" "$after")
 		[[ $a == 0 ]] || fail "$name: $k=$a after the soak, not 0"
 	done
-	for k in mbufs_in_use relay_stash; do
+	for k in $(grep -oE '^ring_[0-9]+_(w2r|r2w)' <<<"$after"); do
+		a=$(val "$k" "$after")
+		[[ $a == 0 ]] || fail "$name: ring $k holds $a entries after the soak"
+	done
+	n=$(grep -c '^pool_' <<<"$before")
+	((n >= 3)) || fail "$name: only $n mempools in the gauges"
+	for k in mbufs_in_use relay_stash $(grep -oE '^pool_[^=]+' <<<"$before"); do
 		b=$(val "$k" "$before")
 		a=$(val "$k" "$after")
 		[[ -n $a && $a == "$b" ]] || fail "$name: $k=$a after the soak, $b before"
