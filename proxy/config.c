@@ -93,9 +93,13 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 					    "session_mem",
 					    "line_buffers",
 					    "auth_line_buffers",
+					    "shed_at",
+					    "shed_critical_at",
+					    "shed_timeout_ms",
 					    NULL };
 	static const char *const cookies[] = { "never", "auto", "always", NULL };
 	struct cfg_limits *l = &c->limits;
+	uint32_t shed = l->shed_at, crit = l->shed_critical_at;
 	config_setting_t *g;
 	int rc;
 
@@ -124,8 +128,19 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	    (rc = cfg_u32(x, g, "drain_ms", 0, 3600000, &l->drain_ms)) ||
 	    (rc = cfg_u32(x, g, "session_mem", 262144, 64u << 20, &l->session_mem)) ||
 	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)) ||
-	    (rc = cfg_u32(x, g, "auth_line_buffers", 0, 1u << 20, &l->auth_line_buffers)))
+	    (rc = cfg_u32(x, g, "auth_line_buffers", 0, 1u << 20, &l->auth_line_buffers)) ||
+	    (rc = cfg_u32(x, g, "shed_at", 1, 100, &shed)) ||
+	    (rc = cfg_u32(x, g, "shed_critical_at", 1, 100, &crit)) ||
+	    (rc = cfg_u32(x, g, "shed_timeout_ms", 1000, 300000, &l->shed_timeout_ms)))
 		return rc;
+	l->shed_at = (uint8_t)shed;
+	l->shed_critical_at = (uint8_t)crit;
+	if (crit < shed)
+		return cfg_fail(x,
+				config_setting_get_member(g, "shed_critical_at")
+				    ? config_setting_get_member(g, "shed_critical_at")
+				    : config_setting_get_member(g, "shed_at"),
+				"shed_critical_at %u is below shed_at %u", crit, shed);
 	if (l->rto_min_ms > l->rto_initial_ms)
 		return cfg_fail(x,
 				config_setting_get_member(g, "rto_min_ms")
@@ -386,6 +401,9 @@ void cfg_defaults(struct cfg *c)
 		.syncookie_rotate_s = 600,
 		.drain_ms = 30000,
 		.session_mem = 1u << 20,
+		.shed_at = 80,
+		.shed_critical_at = 95,
+		.shed_timeout_ms = 10000,
 	};
 	c->smtp = (struct cfg_smtp){
 		.greet_wait_ms = 0,

@@ -157,6 +157,10 @@ struct cfg_limits {
 	uint32_t session_mem;        /* relay bytes buffered per session (issue 4) */
 	uint32_t line_buffers;       /* work areas (sess.h); 0: cfg_line_buffers() picks */
 	uint32_t auth_line_buffers;  /* AUTH listeners' work areas; 0: cfg_auth_line_buffers() */
+	/* memory-pressure shedding (issue 7, worker.c): percent of the
+	 * fullest of session pool, mbuf pool and relay message pool */
+	uint8_t shed_at, shed_critical_at;
+	uint32_t shed_timeout_ms; /* greet wait / command timeout while shedding */
 };
 
 /* Work areas per worker: limits.line_buffers, or when 0

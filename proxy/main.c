@@ -27,6 +27,8 @@
 #include <rte_launch.h>
 #include <rte_malloc.h>
 #include <rte_pdump.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 #include <rte_telemetry.h>
 
 #include "config.h"
@@ -55,7 +57,10 @@
  * workers' live gauges). */
 static volatile sig_atomic_t main_signals;
 static volatile sig_atomic_t main_hups;
-static volatile sig_atomic_t main_usr1;
+static volatile sig_atomic_t main_usr1s; /* SIGUSR1: log the gauges and TLS memory */
+/* the telemetry command /bulwark/reload (its callback gets no context):
+ * bumped by the telemetry thread, read by the main lcore (__atomic) */
+static uint32_t main_tele_reloads;
 
 struct main_ctx {
 	struct cfg *cfg;
@@ -72,6 +77,10 @@ struct main_ctx {
 	struct relay *relays[CFG_RELAYS_MAX];
 	unsigned rlcore[CFG_RELAYS_MAX];
 	uint16_t n_relays, n_rlaunched;
+	/* backend reload (main_reload_backends): the relays' configuration
+	 * when it is not cfg (NULL), and the one published to them and not
+	 * yet acknowledged by all */
+	struct cfg *rcfg, *rcfg_next;
 	int eal_up;
 	/* one TLS context per distinct (cert, key, min_version) */
 	struct tls_ctx *tls_own[CFG_LISTENERS_MAX];
@@ -99,8 +108,9 @@ static void usage(FILE *f)
 		   "key=value lines to stderr; prints a line with 'ready' once every port and\n"
 		   "worker is up; SIGTERM or SIGINT drains gracefully (limits.drain_ms) and\n"
 		   "exits 0; SIGHUP (or the telemetry command /bulwark/reload) reloads the TLS\n"
-		   "certificates and keys, the allow/deny lists and client_limits; SIGUSR1\n"
-		   "logs each worker's TLS memory (event=worker_tls_mem).\n"
+		   "certificates and keys, the allow/deny lists, client_limits and the\n"
+		   "backends (relay.* knobs too; other changes need a restart and are\n"
+		   "logged); SIGUSR1 logs the gauges and each worker's TLS memory.\n"
 		   "\n"
 		   "  -c, --config FILE   the configuration (libconfig; see config/bulwark.conf)\n"
 		   "      --check-config  validate FILE and exit: 0 valid, 1 with the problem\n"
@@ -124,7 +134,7 @@ static void on_signal(int sig)
 	if (sig == SIGHUP)
 		main_hups++;
 	else if (sig == SIGUSR1)
-		main_usr1++;
+		main_usr1s++;
 	else
 		main_signals++;
 }
@@ -263,6 +273,31 @@ static void free_tls(struct main_ctx *m)
 	memset(m->sh.tls, 0, sizeof(m->sh.tls));
 }
 
+/* Listener i's configuration while shedding (proxy/sess_shed.c): the
+ * same, with limits.shed_timeout_ms as command timeout and greeting wait
+ * (when shorter) and error_limit 1. */
+static int make_shed_cfg(struct main_ctx *m, uint32_t i, char *err, size_t errlen)
+{
+	const struct cfg_limits *l = &m->cfg->limits;
+	struct smtp_cfg *s = &m->sh.smtp_shed[i];
+	const char *why = NULL;
+
+	*s = m->sh.smtp[i];
+	if (s->cmd_timeout_ms > l->shed_timeout_ms)
+		s->cmd_timeout_ms = l->shed_timeout_ms;
+	if (s->greet_wait_ms > l->shed_timeout_ms)
+		s->greet_wait_ms = l->shed_timeout_ms;
+	s->error_limit = 1;
+	if (smtp_cfg_init(s, &why) != 0) {
+		snprintf(err, errlen,
+			 "%s: limits.shed_timeout_ms: the shed configuration of "
+			 "listeners[%u] is invalid: %s",
+			 m->cfg->file, i, why ? why : "?");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Loads and validates everything that does not need the EAL. */
 static int load_config(struct main_ctx *m, const char *path, char *err, size_t errlen)
 {
@@ -286,7 +321,8 @@ static int load_config(struct main_ctx *m, const char *path, char *err, size_t e
 	}
 	for (uint32_t i = 0; i < m->cfg->n_listeners; i++)
 		if ((rc = cfg_smtp_fill(m->cfg, &m->cfg->listeners[i], scan, &m->sh.smtp[i], err,
-					errlen)) != 0)
+					errlen)) != 0 ||
+		    (rc = make_shed_cfg(m, i, err, errlen)) != 0)
 			return rc;
 	if ((rc = make_tls(m, err, errlen)) != 0)
 		return rc;
@@ -298,22 +334,17 @@ static int load_config(struct main_ctx *m, const char *path, char *err, size_t e
  * new policy object, published to the workers (reload.h); the old one is
  * freed by reclaim_policy() once every worker reported quiescent. A file
  * that fails keeps the old policy. Live sessions are not touched. */
-static void reload_policy(struct main_ctx *m)
+static void reload_policy(struct main_ctx *m, const struct cfg *c)
 {
-	struct cfg *c = calloc(1, sizeof(*c));
 	char err[CFG_ERR_MAX + 256] = "";
 	struct policy *p;
 	int rc;
 
-	if (c == NULL || m->policy.qs == NULL) {
-		free(c);
+	if (m->policy.qs == NULL)
 		return;
-	}
-	if ((rc = cfg_load(c, m->cfg->file, err, sizeof(err))) != 0 ||
-	    (p = policy_build(c, m->policy_gen + 1, err, sizeof(err))) == NULL) {
+	if ((p = policy_build(c, m->policy_gen + 1, err, sizeof(err))) == NULL) {
 		log_kv(LOG_LVL_ERR, "event=policy_reload_failed generation=%u msg=\"%s\"",
 		       m->policy_gen, unquote(err));
-		free(c);
 		return;
 	}
 	if (c->client_limits.table_size != m->cfg->client_limits.table_size)
@@ -335,7 +366,6 @@ static void reload_policy(struct main_ctx *m)
 		       p->lim.errors_per_min, p->action == CFG_LIMIT_DROP ? "drop" : "reply",
 		       m->policy.n_pending);
 	}
-	free(c);
 }
 
 /* Frees the old policies whose grace period ended (never blocks). */
@@ -351,19 +381,6 @@ static void reclaim_policy(struct main_ctx *m)
 		       (unsigned long)(m->policy.freed - m->policy_freed), left);
 		m->policy_freed = m->policy.freed;
 	}
-}
-
-/* /bulwark/reload: the same as SIGHUP (the handler counts it; the main
- * lcore does the work). */
-static int tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	(void)cmd;
-	(void)params;
-	if (kill(getpid(), SIGHUP) != 0)
-		return -1;
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "reload", "queued");
-	return 0;
 }
 
 /* ---- startup ------------------------------------------------------------- */
@@ -528,10 +545,6 @@ static int start_workers(struct main_ctx *m, char *err, size_t errlen)
 	m->first = NULL; /* owned by m->policy now */
 	m->policy_gen = 1;
 	m->sh.policy = &m->policy;
-	if (rte_telemetry_register_cmd("/bulwark/reload", tel_reload,
-				       "Reloads TLS certificates, allow/deny lists and "
-				       "client_limits (as SIGHUP). No parameters.") != 0)
-		log_kv(LOG_LVL_WARN, "event=telemetry msg=\"cannot register /bulwark/reload\"");
 	if ((rc = make_relays(m, err, errlen)) != 0)
 		return rc;
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -692,6 +705,243 @@ static void shutdown_all(struct main_ctx *m, int print)
 		rte_eal_cleanup();
 }
 
+/* ---- backend reload (SIGHUP) --------------------------------------------- */
+
+/*
+ * What a reload cannot change while Bulwark runs: each section of c that
+ * differs from n (line numbers aside) is logged as needing a restart and
+ * ignored. Returns how many differ.
+ */
+static int reload_fixed(const struct cfg *c, const struct cfg *n)
+{
+	struct cfg_port pa[CFG_PORTS_MAX], pb[CFG_PORTS_MAX];
+	struct cfg_listener la[CFG_LISTENERS_MAX], lb[CFG_LISTENERS_MAX];
+	struct {
+		const char *key;
+		int differs;
+	} t[] = {
+		{ "eal", memcmp(&c->eal, &n->eal, sizeof(c->eal)) != 0 },
+		{ "ports", c->n_ports != n->n_ports },
+		{ "listeners", c->n_listeners != n->n_listeners },
+		{ "workers", memcmp(&c->workers, &n->workers, sizeof(c->workers)) != 0 },
+		{ "limits", memcmp(&c->limits, &n->limits, sizeof(c->limits)) != 0 },
+		{ "smtp", memcmp(&c->smtp, &n->smtp, sizeof(c->smtp)) != 0 },
+		{ "tls", memcmp(&c->tls, &n->tls, sizeof(c->tls)) != 0 },
+		{ "relay.lcores", c->relay.lcores != n->relay.lcores },
+		{ "relay.ring_size", c->relay.ring_size != n->relay.ring_size },
+		/* no relay lcore runs without backends (make_relays) */
+		{ "backends (none to some or back)", !c->n_backends != !n->n_backends },
+	};
+	int k = 0;
+
+	if (!t[1].differs) {
+		memcpy(pa, c->ports, sizeof(pa));
+		memcpy(pb, n->ports, sizeof(pb));
+		for (uint32_t i = 0; i < CFG_PORTS_MAX; i++)
+			pa[i].line = pb[i].line = 0;
+		t[1].differs = memcmp(pa, pb, sizeof(pa)) != 0;
+	}
+	if (!t[2].differs) {
+		memcpy(la, c->listeners, sizeof(la));
+		memcpy(lb, n->listeners, sizeof(lb));
+		for (uint32_t i = 0; i < CFG_LISTENERS_MAX; i++)
+			la[i].line = lb[i].line = 0;
+		t[2].differs = memcmp(la, lb, sizeof(la)) != 0;
+	}
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].differs) {
+			log_kv(LOG_LVL_WARN,
+			       "event=reload_needs_restart key=%s msg=\"changed in %s: needs a "
+			       "restart, the running value stays\"",
+			       t[i].key, c->file);
+			k++;
+		}
+	return k;
+}
+
+/* 1 when a and b differ in a backend with tls = "starttls" (at either
+ * index): each relay keeps one client TLS context per backend index, made
+ * at startup (relay.c), so such a change waits for a restart. */
+static int tls_backends_differ(const struct cfg *a, const struct cfg *b)
+{
+	for (uint32_t i = 0; i < CFG_BACKENDS_MAX; i++) {
+		int ta = i < a->n_backends && a->backends[i].tls != CFG_TLS_NONE;
+		int tb = i < b->n_backends && b->backends[i].tls != CFG_TLS_NONE;
+		struct cfg_backend x, y;
+
+		if (!ta && !tb)
+			continue;
+		if (ta != tb)
+			return 1;
+		x = a->backends[i];
+		y = b->backends[i];
+		x.line = y.line = 0;
+		if (memcmp(&x, &y, sizeof(x)) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: reads the config file again and hands its backend set
+ * (backends[], relay.balance, the relay's timeouts and health knobs) to
+ * every relay lcore through relay.ctl_cfg. A file that does not load
+ * changes nothing. The relays swap at a safe point of their loop
+ * (relay_reload) and acknowledge; the set they had is freed only once
+ * every one of them has (main_reload_poll): that is the grace period of
+ * a quiescent-state scheme, with one explicit ack word per relay instead
+ * of rte_rcu, since each relay must also rewrite its own state at the
+ * swap, which a plain quiescent-state report would not do. One reload at
+ * a time: a SIGHUP during one is taken after it.
+ */
+static void main_reload_backends(struct main_ctx *m, struct cfg *n)
+{
+	const struct cfg *cur = m->rcfg ? m->rcfg : m->cfg;
+	struct cfg *rc;
+
+	reload_fixed(m->cfg, n);
+	if (m->n_relays == 0 || !n->n_backends) {
+		free(n);
+		return;
+	}
+	/* What the relays run: the running configuration (the workers'),
+	 * with the new file's backend set. */
+	rc = n;
+	{
+		struct cfg_backend be[CFG_BACKENDS_MAX];
+		uint32_t nb = n->n_backends;
+		struct cfg_relay rl = n->relay;
+
+		memcpy(be, n->backends, sizeof(be));
+		memcpy(rc, m->cfg, sizeof(*rc));
+		memcpy(rc->backends, be, sizeof(be));
+		rc->n_backends = nb;
+		rl.lcores = m->cfg->relay.lcores;
+		rl.ring_size = m->cfg->relay.ring_size;
+		rc->relay = rl;
+	}
+	if (tls_backends_differ(cur, rc)) {
+		log_kv(LOG_LVL_WARN,
+		       "event=reload_needs_restart key=backends msg=\"a backend with tls = "
+		       "starttls was added, removed, moved or changed: needs a restart, the "
+		       "running backends stay\"");
+		free(rc);
+		return;
+	}
+	if (memcmp(rc->backends, cur->backends, sizeof(rc->backends)) == 0 &&
+	    rc->n_backends == cur->n_backends &&
+	    memcmp(&rc->relay, &cur->relay, sizeof(rc->relay)) == 0) {
+		log_kv(LOG_LVL_INFO, "event=backend_reload backends=%u msg=\"unchanged\"",
+		       rc->n_backends);
+		free(rc);
+		return;
+	}
+	m->rcfg_next = rc;
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		__atomic_store_n(&m->relays[i]->ctl_cfg, rc, __ATOMIC_RELEASE);
+	log_kv(LOG_LVL_INFO, "event=backend_reload backends=%u relays=%u", rc->n_backends,
+	       m->n_rlaunched);
+}
+
+/* SIGHUP and /bulwark/reload: the certificates (each TLS context reads
+ * its files), then the file once for the lists and client_limits (RCU to
+ * the workers) and the backend set (to the relays). A file that does not
+ * load changes none of those. */
+static void main_reload(struct main_ctx *m)
+{
+	char err[CFG_ERR_MAX + 256] = "";
+	struct cfg *n = calloc(1, sizeof(*n));
+	int e = n ? cfg_load(n, m->cfg->file, err, sizeof(err)) : -ENOMEM;
+
+	reload_tls(m);
+	if (e != 0) {
+		log_kv(LOG_LVL_ERR,
+		       "event=reload_failed msg=\"%s\" kept=\"the running configuration\"",
+		       n ? unquote(err) : "out of memory");
+		free(n);
+		return;
+	}
+	reload_policy(m, n);
+	main_reload_backends(m, n); /* keeps n or frees it */
+}
+
+/* /bulwark/reload: the same as SIGHUP, on the main lcore's next poll. */
+static int main_tele_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	__atomic_add_fetch(&main_tele_reloads, 1, __ATOMIC_RELEASE);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(
+	    d, "reload", "queued: see the log (event=policy_reload, event=backend_reload)");
+	return 0;
+}
+
+/* Frees the relays' previous backend set once every relay has taken the
+ * new one. Returns 1 while a reload is still pending. */
+static int main_reload_poll(struct main_ctx *m)
+{
+	if (m->rcfg_next == NULL)
+		return 0;
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		if (__atomic_load_n(&m->relays[i]->ack_cfg, __ATOMIC_ACQUIRE) != m->rcfg_next)
+			return 1;
+	free(m->rcfg);
+	m->rcfg = m->rcfg_next;
+	m->rcfg_next = NULL;
+	log_kv(LOG_LVL_INFO, "event=backend_reload_done backends=%u", m->rcfg->n_backends);
+	return 0;
+}
+
+/* ---- gauges and shedding, seen from the main lcore ------------------------ */
+
+static void mempool_gauge(struct rte_mempool *mp, void *arg)
+{
+	(void)arg;
+	log_kv(LOG_LVL_INFO, "event=mempool_gauge pool=%s size=%u in_use=%u", mp->name, mp->size,
+	       rte_mempool_in_use_count(mp));
+}
+
+/* SIGUSR1: one event=worker_gauges line per worker, one event=mempool_gauge
+ * per DPDK mempool (mbufs, relay messages, ...), one event=ring_gauges per
+ * (worker, relay) pair, then the process's (jemalloc's allocated bytes):
+ * what the soak test compares. */
+static void main_gauges_log(const struct main_ctx *m)
+{
+	size_t je = 0, cached = 0;
+	int rc = tls_mem_process_bytes(&je, &cached);
+
+	for (uint16_t i = 0; i < m->n_launched; i++)
+		worker_gauges_log(m->workers[i]);
+	rte_mempool_walk(mempool_gauge, NULL);
+	for (uint32_t i = 0; i < m->n_pairs; i++)
+		log_kv(LOG_LVL_INFO, "event=ring_gauges pair=%u w2r=%u r2w=%u", i,
+		       rte_ring_count(m->pairs[i].w2r), rte_ring_count(m->pairs[i].r2w));
+	if (rc == 0)
+		log_kv(LOG_LVL_INFO,
+		       "event=process_gauges jemalloc_allocated=%lu jemalloc_tcache=%lu "
+		       "jemalloc_live=%lu",
+		       (unsigned long)je, (unsigned long)cached,
+		       (unsigned long)(je > cached ? je - cached : 0));
+	else
+		log_kv(LOG_LVL_INFO, "event=process_gauges jemalloc_allocated=unavailable");
+}
+
+/* Logs every change of a worker's shed level (the workers never log). */
+static void main_shed_watch(const struct main_ctx *m, uint8_t *seen)
+{
+	for (uint16_t i = 0; i < m->n_launched; i++) {
+		uint8_t lvl = __atomic_load_n(&m->workers[i]->pub_shed, __ATOMIC_RELAXED);
+
+		if (lvl == seen[i])
+			continue;
+		log_kv(lvl ? LOG_LVL_WARN : LOG_LVL_INFO,
+		       "event=shed worker=%u level=%u was=%u pressure=%u", i, lvl, seen[i],
+		       __atomic_load_n(&m->workers[i]->pub_pressure, __ATOMIC_RELAXED));
+		seen[i] = lvl;
+	}
+}
+
 /* ---- the control loop ---------------------------------------------------- */
 
 static void sleep_ms(unsigned ms)
@@ -746,25 +996,34 @@ static void drain(struct main_ctx *m)
 static void run(struct main_ctx *m)
 {
 	time_t rotated = time(NULL);
-	sig_atomic_t hups = main_hups, usr1 = main_usr1;
+	sig_atomic_t hups = main_hups, usr1s = main_usr1s;
+	uint32_t tele = __atomic_load_n(&main_tele_reloads, __ATOMIC_ACQUIRE);
+	uint8_t shed[DRV_MAX_QUEUES] = { 0 };
 	uint64_t junk_at = worker_now_ms();
 
 	while (main_signals == 0) {
+		int pending;
+
 		sleep_ms(MAIN_POLL_MS);
 		if (worker_now_ms() - junk_at >= (uint64_t)m->cfg->log.junk_interval_s * 1000) {
 			junk_at = worker_now_ms();
 			stats_junk_summary(&m->src, &m->junk, m->cfg->log.junk_interval_s,
 					   m->cfg->log.junk_samples);
 		}
-		if (main_hups != hups) {
-			hups = main_hups;
-			reload_tls(m);
-			reload_policy(m);
-		}
-		if (main_usr1 != usr1) {
-			usr1 = main_usr1;
+		pending = main_reload_poll(m);
+		main_shed_watch(m, shed);
+		if (main_usr1s != usr1s) {
+			usr1s = main_usr1s;
+			main_gauges_log(m);
 			for (uint16_t i = 0; i < m->n_workers; i++)
 				worker_tls_mem_log(m->workers[i]);
+		}
+		if ((main_hups != hups ||
+		     __atomic_load_n(&main_tele_reloads, __ATOMIC_ACQUIRE) != tele) &&
+		    !pending) {
+			hups = main_hups;
+			tele = __atomic_load_n(&main_tele_reloads, __ATOMIC_ACQUIRE);
+			main_reload(m);
 		}
 		reclaim_policy(m);
 		if (time(NULL) - rotated >= (time_t)m->cfg->limits.syncookie_rotate_s) {
@@ -871,6 +1130,12 @@ int main(int argc, char **argv)
 		free(m.cfg);
 		return 1;
 	}
+	/* without --no-telemetry in eal.args: `/bulwark/reload` on the
+	 * telemetry socket does what SIGHUP does */
+	rte_telemetry_register_cmd(
+	    "/bulwark/reload", main_tele_reload,
+	    "Reloads TLS certificates, allow/deny lists, client_limits and the "
+	    "backend set, as SIGHUP does");
 	log_kv(LOG_LVL_INFO,
 	       "event=ready version=%s ports=%u workers=%u relays=%u backends=%u listeners=%u "
 	       "pid=%d",
@@ -881,6 +1146,8 @@ int main(int argc, char **argv)
 	run(&m);
 	shutdown_all(&m, 1);
 	log_kv(LOG_LVL_INFO, "event=exit status=0");
+	free(m.rcfg_next); /* the relays are stopped: whichever set they had */
+	free(m.rcfg);
 	free_tls(&m);
 	free(m.cfg);
 	return 0;

@@ -510,12 +510,14 @@ int sess_carry(struct worker *w, struct sess *se, uint64_t now)
 		 * caller drops every plaintext byte after the command
 		 * (CVE-2011-0411): returning 1 makes sess_feed consume all */
 		w->st.starttls++;
-		if (sess_tls_start(w, se, (uint8_t)(se->s.cfg - w->sh->smtp), 0, now) != 0)
+		if (sess_tls_start(w, se, sess_li(w, se), 0, now) != 0)
 			return sess_close_soon(w, se, now);
 		return 1;
 	}
 	if (act & SMTP_ACT_CLOSE) {
 		w->st.closes[reason < SMTP_CLOSE_COUNT ? reason : 0]++;
+		if (sess_shed_is(w, se))
+			w->st.shed_cut++;
 		if (reason == SMTP_CLOSE_NONSMTP && sig < SCAN_SIG_COUNT)
 			w->st.sigs[sig]++;
 		if (reason == SMTP_CLOSE_NONSMTP || reason == SMTP_CLOSE_PREGREET ||
@@ -622,7 +624,9 @@ static int sess_begin(struct worker *w, struct sess *se, uint8_t li, uint32_t ad
 		return 0;
 	}
 	smtp_out_reset(&w->out);
-	smtp_start(&se->s, &w->sh->smtp[li], NULL, sess_work_cap(&w->sh->smtp[li]), now, &w->out);
+	/* shedding (sess_shed.c): junk-first limits from the start */
+	smtp_start(&se->s, w->shed ? &w->sh->smtp_shed[li] : &w->sh->smtp[li], NULL,
+		   sess_work_cap(&w->sh->smtp[li]), now, &w->out);
 	if (refuse != SMTP_R_NONE) {
 		/* the deny list (554 5.7.1) or a per-client limit (421 4.7.0)
 		 * answers instead of the greeting, then the session closes */
@@ -634,6 +638,12 @@ static int sess_begin(struct worker *w, struct sess *se, uint8_t li, uint32_t ad
 		smtp_out_reset(&w->out);
 		smtp_drain(&se->s, now, &w->out);
 		w->st.drained++;
+	} else if (w->shed == 2) {
+		/* critical pressure: 421 4.3.2 instead of the greeting (the
+		 * client retries later: RFC 5321 §3.8, 421 then close) */
+		smtp_out_reset(&w->out);
+		smtp_refuse(&se->s, SMTP_R_BUSY, now, &w->out);
+		w->st.shed_refused++;
 	}
 	return sess_carry(w, se, now) == 0 ? 0 : -1;
 }

@@ -128,6 +128,22 @@ void sess_relay_poll(struct worker *w, uint64_t now);
 /* Frees the TLS sessions still open (worker_destroy). */
 void sess_tls_fini(struct worker *w);
 
+/* ---- memory-pressure shedding (sess_shed.c) ---- */
+
+/* The worker's pressure now: the fullest of its session pool, its ports'
+ * mbuf pools and its relay message pool, in percent. */
+uint32_t sess_shed_pressure(const struct worker *w);
+
+/* Worker loop: every 100 ms, measures the pressure and enters or leaves
+ * shedding (w->shed), moving the sessions that have not reached MAIL. */
+void sess_shed_poll(struct worker *w, uint64_t now);
+
+/* 1 when se runs on its listener's shed configuration. */
+int sess_shed_is(const struct worker *w, const struct sess *se);
+
+/* se's listener index (from its core configuration, shed or not). */
+uint8_t sess_li(const struct worker *w, const struct sess *se);
+
 /* Graceful drain (DESIGN §3): smtp_drain() on every open session; the
  * worker drains new sessions from their accept on (w->draining). */
 void sess_drain_all(struct worker *w, uint64_t now);

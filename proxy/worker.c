@@ -252,6 +252,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 		wp->port_id = sh->ports[i].port_id;
 		wp->queue = id;
 		wp->pool = sh->ports[i].pools[sh->ports[i].n_pools > 1 ? id : 0];
+		/* what the started port's RX rings hold for good: shedding
+		 * measures mbuf pressure above it (sess_shed.c) */
+		wp->mbuf_base = rte_mempool_in_use_count(wp->pool);
 		wp->fault = sh->faults[i];
 		snprintf(name, sizeof(name), "bw_w%u_p%u", id, i);
 		fill_net_cfg(&nc, sh, i, w->socket, name);
@@ -355,6 +358,7 @@ int worker_main(void *arg)
 			sess_relay_poll(w, now);
 		sess_timers(w, now);
 		sess_lines_wake(w, now);
+		sess_shed_poll(w, now);
 		for (uint32_t i = 0; i < w->n_ports; i++) {
 			struct wport *wp = &w->port[i];
 
@@ -393,6 +397,39 @@ int worker_main(void *arg)
 }
 
 /* ---- counters ---------------------------------------------------------------- */
+
+void worker_gauges_log(const struct worker *w)
+{
+	uint64_t conns = 0, halfopen = 0, tw = 0, bufs = 0, mbufs = 0;
+	unsigned relay_out = 0, stash = __atomic_load_n(&w->n_stash, __ATOMIC_RELAXED);
+
+	for (uint32_t i = 0; i < w->n_ports; i++) {
+		const struct net_stats *ns = net_stats(w->port[i].net);
+
+		conns += __atomic_load_n(&ns->conns, __ATOMIC_RELAXED);
+		halfopen += __atomic_load_n(&ns->halfopen, __ATOMIC_RELAXED);
+		tw += __atomic_load_n(&ns->tw, __ATOMIC_RELAXED);
+		bufs += __atomic_load_n(&ns->bufs, __ATOMIC_RELAXED);
+		/* a pool shared by the workers shows the same figure on each */
+		mbufs += rte_mempool_in_use_count(w->port[i].pool);
+	}
+	if (w->n_relays != 0) {
+		/* out of the pool and not in the worker's own stash: held by
+		 * sessions, rings or a relay */
+		relay_out = rte_mempool_in_use_count(w->rpairs[0].wpool);
+		relay_out = relay_out > stash ? relay_out - stash : 0;
+	}
+	log_kv(LOG_LVL_INFO,
+	       "event=worker_gauges worker=%u sessions=%u flows=%lu halfopen=%lu time_wait=%lu "
+	       "tcp_bufs=%lu mbufs_in_use=%lu line_buffers=%u relay_objs_out=%u relay_stash=%u "
+	       "relay_links=%u shed=%u pressure=%u",
+	       w->id, __atomic_load_n(&w->pub_live, __ATOMIC_RELAXED), (unsigned long)conns,
+	       (unsigned long)halfopen, (unsigned long)tw, (unsigned long)bufs,
+	       (unsigned long)mbufs, __atomic_load_n(&w->lbuf_used, __ATOMIC_RELAXED), relay_out,
+	       stash, __atomic_load_n(&w->rl_live, __ATOMIC_RELAXED),
+	       __atomic_load_n(&w->pub_shed, __ATOMIC_RELAXED),
+	       __atomic_load_n(&w->pub_pressure, __ATOMIC_RELAXED));
+}
 
 static const char *const close_names[SMTP_CLOSE_COUNT] = {
 	"none",    "quit",     "nonsmtp", "pregreet", "errors", "timeout",
@@ -456,6 +493,12 @@ void worker_stats_log(const struct worker *w)
 	       (unsigned long)s->proxy_denied, (unsigned long)s->proxy_bad,
 	       (unsigned long)s->proxy_timeout, (unsigned long)s->rx_pkts,
 	       (unsigned long)s->tx_pkts, (unsigned long)s->tx_drop, (unsigned long)s->sleeps, buf);
+	log_kv(LOG_LVL_INFO,
+	       "event=worker_shed_stats worker=%u level=%u enter=%lu tuned=%lu cut=%lu refused=%lu "
+	       "peak_pressure=%lu",
+	       w->id, w->shed, (unsigned long)s->shed_enter, (unsigned long)s->shed_tuned,
+	       (unsigned long)s->shed_cut, (unsigned long)s->shed_refused,
+	       (unsigned long)s->shed_peak);
 	if (w->n_relays != 0)
 		log_kv(
 		    LOG_LVL_INFO,

@@ -32,6 +32,9 @@
 struct worker_shared {
 	const struct cfg *cfg;
 	struct smtp_cfg smtp[CFG_LISTENERS_MAX]; /* per listener */
+	/* the same while shedding (sess_shed.c): limits.shed_timeout_ms as
+	 * command timeout and greeting wait, error_limit 1 */
+	struct smtp_cfg smtp_shed[CFG_LISTENERS_MAX];
 	struct drv_port *ports;                  /* cfg->n_ports of them */
 	struct drv_fault *faults[CFG_PORTS_MAX]; /* NULL: no fault injection */
 	const struct net_cookie_secret *secret;
@@ -139,6 +142,12 @@ struct worker_stats {
 	 * the summary reads; junk_seq counts every one (release store) */
 	uint32_t junk_addr[WORKER_SAMPLES]; /* network order */
 	uint64_t junk_seq;
+	/* memory-pressure shedding (sess_shed.c) */
+	uint64_t shed_enter;   /* times shedding began */
+	uint64_t shed_tuned;   /* sessions moved to the shed configuration */
+	uint64_t shed_cut;     /* sessions on it that closed (timeout, errors, ...) */
+	uint64_t shed_refused; /* new connections answered 421 4.3.2 (critical) */
+	uint64_t shed_peak;    /* highest pressure seen, percent */
 } __rte_cache_aligned;
 
 struct worker;
@@ -149,6 +158,7 @@ struct wport {
 	uint32_t idx; /* in cfg->ports */
 	uint16_t port_id, queue;
 	struct rte_mempool *pool;
+	uint32_t mbuf_base; /* mbufs in use at start (RX rings filled) */
 	struct drv_fault *fault;
 	struct net_ctx *net;
 	uint16_t ntx;
@@ -222,12 +232,16 @@ struct worker {
 	uint8_t fbuf[SMTP_FWD_BUF_MIN];
 
 	uint8_t draining;
+	uint8_t shed;       /* 0, 1 shedding, 2 critical (sess_shed.c) */
+	uint64_t shed_next; /* next pressure check, ms */
 
 	/* control words: written by the main lcore, read by the worker */
 	uint8_t ctl_drain, ctl_stop;
 	/* gauges: written by the worker, read by the main lcore */
-	uint32_t pub_live; /* sessions */
-	uint8_t pub_quiet; /* draining, no session and no flow left */
+	uint32_t pub_live;    /* sessions */
+	uint8_t pub_quiet;    /* draining, no session and no flow left */
+	uint8_t pub_shed;     /* shed level (sess_shed.c) */
+	uint8_t pub_pressure; /* its last pressure, percent */
 
 	struct worker_stats st;
 } __rte_cache_aligned;
@@ -255,6 +269,13 @@ void worker_stats_log(const struct worker *w);
 /* Logs the worker's TLS memory gauges (event=worker_tls_mem); any thread,
  * while the worker runs (the main lcore on SIGUSR1). */
 void worker_tls_mem_log(const struct worker *w);
+
+/* Logs a snapshot of w's gauges (event=worker_gauges: sessions, flows,
+ * half-open, TIME-WAIT, TCP buffers, mbufs in use, work areas, relay
+ * objects out (beyond the stash) and in the stash, relay links, shed level and pressure). Any lcore may call
+ * it while w runs: each figure is read once, without tearing, but they are
+ * not one consistent cut (exact when w is idle). */
+void worker_gauges_log(const struct worker *w);
 
 /* Milliseconds on the TSC-based monotonic clock. */
 uint64_t worker_now_ms(void);

@@ -475,7 +475,7 @@ void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out)
 
 int smtp_refuse(struct smtp_sess *s, enum smtp_reply_id id, uint64_t now, struct smtp_out *out)
 {
-	if (id != SMTP_R_CLIENT_LIMIT && id != SMTP_R_DENIED)
+	if (id != SMTP_R_CLIENT_LIMIT && id != SMTP_R_DENIED && id != SMTP_R_BUSY)
 		return -EINVAL;
 	if (s->state == SMTP_S_CLOSED)
 		return 0;
@@ -487,6 +487,15 @@ int smtp_refuse(struct smtp_sess *s, enum smtp_reply_id id, uint64_t now, struct
 	smtp_q_local(s, id);
 	smtp_flush(s, out);
 	out->deadline = deadline(s, now);
+	return 0;
+}
+
+int smtp_retune(struct smtp_sess *s, const struct smtp_cfg *cfg, uint64_t now, struct smtp_out *out)
+{
+	if (s->relayed || s->mail_fwd || s->state == SMTP_S_TLS || s->state >= SMTP_S_CLOSING)
+		return -EBUSY;
+	s->cfg = cfg;
+	smtp_tick(s, now, out);
 	return 0;
 }
 

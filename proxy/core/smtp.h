@@ -291,11 +291,24 @@ void smtp_drain(struct smtp_sess *s, uint64_t now, struct smtp_out *out);
 /*
  * Right after smtp_start() (nothing read yet): the greeting is replaced by
  * a refusal that closes — SMTP_R_CLIENT_LIMIT ("421 4.7.0", per-client
- * limits) or SMTP_R_DENIED ("554 5.7.1", deny list; RFC 5321 §3.1 lets a
- * server answer the connection with 554 instead of 220). The caller resets
+ * limits), SMTP_R_DENIED ("554 5.7.1", deny list; RFC 5321 §3.1 lets a
+ * server answer the connection with 554 instead of 220) or SMTP_R_BUSY
+ * ("421 4.3.2", memory pressure: shedding). The caller resets
  * out after smtp_start() so the greeting never leaves. Other ids: -EINVAL.
  */
 int smtp_refuse(struct smtp_sess *s, enum smtp_reply_id id, uint64_t now, struct smtp_out *out);
+
+/*
+ * Memory-pressure shedding (issue 7): moves s to cfg, a configuration of
+ * the same listener with other limits (timeouts, error_limit; the same
+ * capabilities, hostname and line limits), then runs smtp_tick() at now so
+ * that a deadline the new limits have already passed fires (421 4.4.2).
+ * Only a session that never asked for a backend (no SMTP_ACT_RELAY) and is
+ * not in its TLS handshake is moved: returns 0, or -EBUSY (nothing changed,
+ * nothing emitted).
+ */
+int smtp_retune(struct smtp_sess *s, const struct smtp_cfg *cfg, uint64_t now,
+		struct smtp_out *out);
 
 /* Returns 1 when s may forward bytes to a backend on its next
  * smtp_input() (EHLO/HELO done, or a backend session open), else 0: a

@@ -407,7 +407,6 @@ int relay_main(void *arg)
 {
 	struct relay *r = arg;
 	struct epoll_event ev[RELAY_EP_EVENTS];
-	const struct cfg_workers *wc = &r->cfg->workers;
 	uint32_t empty = 0;
 
 	/* OpenSSL's allocations for backend TLS come from this lcore's own
@@ -428,8 +427,19 @@ int relay_main(void *arg)
 			break;
 		}
 	while (!__atomic_load_n(&r->ctl_stop, __ATOMIC_ACQUIRE)) {
+		/* r->cfg may change below: no pointer into it outlives a pass */
+		const struct cfg_workers *wc = &r->cfg->workers;
+		const struct cfg *nc = __atomic_load_n(&r->ctl_cfg, __ATOMIC_ACQUIRE);
 		unsigned busy;
 		int n;
+
+		/* A safe point: no epoll event, retry or dead session is
+		 * pending, nothing holds a backend index but the sessions. */
+		if (nc != NULL && nc != r->cfg) {
+			relay_reload(r, nc);
+			wc = &r->cfg->workers;
+			__atomic_store_n(&r->ack_cfg, nc, __ATOMIC_RELEASE);
+		}
 
 		r->now = relay_now_ms();
 		busy = rings(r);
@@ -480,7 +490,7 @@ void relay_stats_log(const struct relay *r)
 	       "aborts=%lu quits=%lu connects=%lu connect_fail=%lu bytes_out=%lu replies=%lu "
 	       "refusals=%lu early=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
 	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu tls_nocap=%lu "
-	       "tls_started=%lu tls_done=%lu tls_fail=%lu tls_discard=%lu",
+	       "tls_started=%lu tls_done=%lu tls_fail=%lu tls_discard=%lu reloads=%lu retired=%u",
 	       r->id, (unsigned long)s->opens, (unsigned long)s->ready, (unsigned long)s->none,
 	       (unsigned long)s->busy, (unsigned long)s->gone, (unsigned long)s->aborts,
 	       (unsigned long)s->quits, (unsigned long)s->connects, (unsigned long)s->connect_fail,
@@ -491,7 +501,7 @@ void relay_stats_log(const struct relay *r)
 	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty,
 	       (unsigned long)s->tls_nocap, (unsigned long)s->tls_started,
 	       (unsigned long)s->tls_done, (unsigned long)s->tls_fail,
-	       (unsigned long)s->tls_discard);
+	       (unsigned long)s->tls_discard, (unsigned long)s->reloads, r->n_retired);
 	/* One line per backend: 64 of them would not fit a log line. */
 	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
 		log_kv(LOG_LVL_INFO,

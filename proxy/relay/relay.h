@@ -132,6 +132,7 @@ struct relay_stats {
 	uint64_t data_bytes;                /* body bytes (wire form, final dot included)
 					     * queued for the backends */
 	uint64_t be_msgs[CFG_BACKENDS_MAX]; /* 2xx to the final dot, per backend */
+	uint64_t reloads;                   /* backend sets taken (relay_reload) */
 };
 
 /* One backend as seen by one relay lcore. */
@@ -153,6 +154,12 @@ struct relay {
 	uint16_t id, n_workers, n_relays;
 	uint8_t ctl_stop; /* set by the main lcore (__atomic, release) */
 	int ep;           /* epoll */
+	/* Backend reload (relay_reload.c): the main lcore stores the next
+	 * configuration in ctl_cfg (release); the relay takes it at the top
+	 * of its loop and stores the same pointer in ack_cfg (release); from
+	 * then on it never reads the one it had. */
+	const struct cfg *ctl_cfg, *ack_cfg;
+	uint32_t n_retired; /* sessions still on backends a reload removed */
 	const struct cfg *cfg;
 	struct relay_ws *ws; /* n_workers */
 	struct relay_be be[CFG_BACKENDS_MAX];
@@ -186,6 +193,18 @@ int relay_main(void *arg);
  * Worker objects still held are not handed back: the pools go with the
  * pairs. */
 void relay_destroy(struct relay *r);
+
+/*
+ * Takes the backend set of nc (backends[], relay.balance, the timeouts and
+ * health knobs; every other field must equal r->cfg's): backends that
+ * stay (same name, address and port) keep their state, connections and
+ * counters; new ones start up, with their own health checks; sessions on
+ * a removed backend keep it until they end (it is never picked again and
+ * its health check stops). Runs on r's lcore, between passes of its loop
+ * (relay_main calls it when ctl_cfg changes). From then on r never reads
+ * its previous cfg: the caller may free it once r->ack_cfg == nc.
+ */
+void relay_reload(struct relay *r, const struct cfg *nc);
 
 /* Logs r's counters as one key=value line (proxy/log.h, event=relay_stats),
  * then one line per backend (event=relay_backend_stats). */

@@ -62,6 +62,8 @@ void relay_be_result(struct relay *r, uint8_t b, int ok)
 	const struct cfg_relay *c = &r->cfg->relay;
 	struct relay_be *be = &r->be[b];
 
+	if (b >= r->cfg->n_backends) /* RELAY_BE_RETIRED: no health any more */
+		return;
 	if (ok) {
 		be->fails = 0;
 		be->oks++;
@@ -261,6 +263,8 @@ void relay_hc_timer(struct relay *r)
 		struct relay_hc *h = r->be[b].hc;
 		int fd;
 
+		if (h == NULL) /* a reload found no memory for it (relay_reload) */
+			continue;
 		if (h->st != HC_IDLE) {
 			if (r->now - h->t0 >= c->health_timeout_ms)
 				hc_fail(r, h);

@@ -37,6 +37,11 @@ _Static_assert(RELAY_TLS_CIPHER_MAX <= RELAY_PROXY_TLS_STR_MAX &&
 		   RELAY_TLS_VERSION_MAX <= RELAY_PROXY_TLS_STR_MAX,
 	       "relay_open's TLS names must fit the SSL TLVs");
 
+/* relay_sess.be of a session whose backend a reload removed: it keeps
+ * its connection, counted in relay.n_retired, not in any relay_be. */
+#define RELAY_BE_RETIRED 0xffu
+_Static_assert(CFG_BACKENDS_MAX < RELAY_BE_RETIRED, "RELAY_BE_RETIRED is a backend index");
+
 /* epoll_event.data.ptr points at a struct whose first byte is one of these. */
 enum relay_ep_tag {
 	RELAY_EP_SESS = 1,
@@ -87,7 +92,8 @@ struct relay_slog {
 struct relay_sess {
 	uint8_t tag; /* RELAY_EP_SESS */
 	uint8_t st;  /* enum relay_sess_st */
-	uint8_t be;  /* backend index, valid from RS_CONNECT while holding a conn */
+	uint8_t be;  /* backend index, valid from RS_CONNECT while holding a conn;
+		      * RELAY_BE_RETIRED: a reload removed it (relay_reload) */
 	uint8_t has_be;
 	uint8_t stalled;    /* waits for a relay object (not reading) */
 	uint8_t attached;   /* r->ws[w].slot[sid] points here */
@@ -101,6 +107,9 @@ struct relay_sess {
 	uint8_t body;      /* a 354 was passed on: body bytes stream until the final dot */
 	uint8_t early;     /* a 4xx/5xx came mid-body: kept at rbuf[0..rlen), socket closed */
 	uint8_t sasl_next; /* the last backend reply was a 334 to AUTH or a SASL line */
+	uint8_t xclient;   /* the backend's xclient, copied at connect (it may be reloaded) */
+	uint8_t starttls;  /* the backend's tls = "starttls", copied at connect; a reload
+			    * never changes or retires a tls backend (main.c) */
 	int fd;
 
 	/* tls backends: from RS_TLS_HS on every byte goes through tls; the

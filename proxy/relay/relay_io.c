@@ -519,7 +519,6 @@ static int tls_begin(struct relay *r, struct relay_sess *s)
  * handled (failed over). */
 static int tls_step(struct relay *r, struct relay_sess *s)
 {
-	const struct cfg_backend *cb = &r->cfg->backends[s->be];
 	int rc = tls_cli_handshake(s->tls);
 
 	if (rc == -EAGAIN) {
@@ -536,7 +535,7 @@ static int tls_step(struct relay *r, struct relay_sess *s)
 	/* RFC 3207 §4.2: EHLO again; only what the backend says now counts.
 	 * With XCLIENT: our EHLO, XCLIENT, then the client's EHLO; else the
 	 * client's EHLO at once. */
-	if ((cb->xclient ? hs_own_ehlo(r, s, RS_TLS_EHLO1) : hs_next(r, s, 0)) ||
+	if ((s->xclient ? hs_own_ehlo(r, s, RS_TLS_EHLO1) : hs_next(r, s, 0)) ||
 	    relay_io_write(r, s)) {
 		if (s->st != RS_DEAD && s->st != RS_RETRY)
 			relay_sess_broken(r, s);
@@ -557,7 +556,6 @@ static void rbuf_drop(struct relay_sess *s, size_t n)
  * stalled: keep it) or -1 (s was closed or moved on: hands off). */
 static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int code)
 {
-	const struct cfg_backend *cb = &r->cfg->backends[s->be];
 	struct relay_msg *m;
 	int sasl;
 
@@ -567,8 +565,7 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		 * session with this backend. */
 		if (code != 220)
 			break;
-		if (cb->tls == CFG_TLS_STARTTLS ? hs_own_ehlo(r, s, RS_TLS_EHLO0)
-						: hs_next(r, s, cb->xclient))
+		if (s->starttls ? hs_own_ehlo(r, s, RS_TLS_EHLO0) : hs_next(r, s, s->xclient))
 			break;
 		rbuf_drop(s, len);
 		return relay_io_write(r, s) ? -1 : 1;
@@ -585,7 +582,7 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 			log_kv(LOG_LVL_WARN,
 			       "event=backend_tls_fail relay=%u backend=%s reason=\"no STARTTLS "
 			       "in the EHLO reply\"",
-			       r->id, cb->name);
+			       r->id, r->cfg->backends[s->be].name);
 			break;
 		}
 		if (s->rlen) { /* nothing was asked: a reply to nothing */
@@ -633,7 +630,8 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 		s->lg.be_seen = 1;
 		s->lg.be = s->be;
 		r->st.ready++;
-		relay_be_result(r, s->be, 1);
+		if (s->be != RELAY_BE_RETIRED)
+			relay_be_result(r, s->be, 1);
 		relay_sess_event(r, s, SMTP_BACKEND_READY);
 		return relay_io_write(r, s) ? -1 : 1;
 	case RS_READY:

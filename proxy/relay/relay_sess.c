@@ -82,7 +82,10 @@ static void sess_close_fd(struct relay *r, struct relay_sess *s, int rst)
 	s->ep_mask = 0;
 	s->want_out = 0;
 	if (s->has_be) {
-		r->be[s->be].conns--;
+		if (s->be == RELAY_BE_RETIRED)
+			r->n_retired--;
+		else
+			r->be[s->be].conns--;
 		s->has_be = 0;
 	}
 }
@@ -187,6 +190,8 @@ static void sess_next_backend(struct relay *r, struct relay_sess *s)
 		}
 		s->fd = fd;
 		s->be = (uint8_t)b;
+		s->xclient = cb->xclient;
+		s->starttls = cb->tls == CFG_TLS_STARTTLS;
 		s->has_be = 1;
 		r->be[b].conns++;
 		s->st = RS_CONNECT;
@@ -222,8 +227,10 @@ static void sess_fail(struct relay *r, struct relay_sess *s)
 	if (s->st == RS_RETRY)
 		return; /* already on its way */
 	r->st.connect_fail++;
-	r->st.be_fail[s->be]++;
-	relay_be_result(r, s->be, 0);
+	if (s->be != RELAY_BE_RETIRED) {
+		r->st.be_fail[s->be]++;
+		relay_be_result(r, s->be, 0);
+	}
 	s->failed = 1;
 	sess_close_fd(r, s, 1);
 	s->hs_len = s->hs_off = 0;

@@ -63,6 +63,12 @@ int tls_mem_thread_init(struct tls_mem_arena *a)
 	return tls_mem_arena_new(a);
 }
 
+int tls_mem_process_bytes(size_t *bytes, size_t *cached)
+{
+	*bytes = *cached = 0;
+	return -ENOTSUP;
+}
+
 int tls_mem_arena_bytes(const struct tls_mem_arena *a, size_t *bytes)
 {
 	(void)a;
@@ -165,6 +171,24 @@ int tls_mem_arena_bytes(const struct tls_mem_arena *a, size_t *bytes)
 	if (mallctl(name, &large, &sz, NULL, 0) != 0)
 		return -ENOTSUP;
 	*bytes = small + large;
+	return 0;
+}
+
+int tls_mem_process_bytes(size_t *bytes, size_t *cached)
+{
+	char name[64];
+	uint64_t epoch = 1;
+	size_t sz = sizeof(*bytes);
+
+	*bytes = *cached = 0;
+	if (mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch)) != 0 ||
+	    mallctl("stats.allocated", bytes, &sz, NULL, 0) != 0)
+		return -ENOTSUP;
+	/* MALLCTL_ARENAS_ALL: the sum over every arena */
+	snprintf(name, sizeof(name), "stats.arenas.%u.tcache_bytes", (unsigned)MALLCTL_ARENAS_ALL);
+	sz = sizeof(*cached);
+	if (mallctl(name, cached, &sz, NULL, 0) != 0)
+		*cached = 0;
 	return 0;
 }
 

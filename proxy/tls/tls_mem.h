@@ -60,4 +60,13 @@ int tls_mem_thread_init(struct tls_mem_arena *a);
  */
 int tls_mem_arena_bytes(const struct tls_mem_arena *a, size_t *bytes);
 
+/*
+ * Bytes jemalloc has allocated in the whole process now (stats.allocated
+ * after advancing the stats epoch), and of those the bytes freed but still
+ * cached in the threads' tcaches (stats.arenas.<all>.tcache_bytes): live
+ * memory is their difference. Any thread. Returns 0, or -ENOTSUP (ASan, or
+ * no statistics).
+ */
+int tls_mem_process_bytes(size_t *bytes, size_t *cached);
+
 #endif /* BULWARK_TLS_MEM_H */

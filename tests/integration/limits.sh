@@ -62,7 +62,7 @@ s.send(b"/bulwark/reload")
 print(s.recv(4096).decode())
 PY
 )
-expect "telemetry /bulwark/reload answers" "$out" '"reload": *"queued"'
+expect "telemetry /bulwark/reload answers" "$out" '"reload": *"queued'
 for ((i = 0; i < 50; i++)); do
 	grep -q 'event=policy_reload generation=6 ' "$BULWARK_LOG" && break
 	sleep 0.1

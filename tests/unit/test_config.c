@@ -128,6 +128,9 @@ static void test_lab(const char *dir)
 	CHECK_EQ(cfg.log.target, CFG_LOG_STDERR);
 	CHECK_EQ(cfg.log.sessions, 1);
 	CHECK_EQ(cfg.log.junk_interval_s, 60);
+	CHECK_EQ(cfg.limits.shed_at, 80);
+	CHECK_EQ(cfg.limits.shed_critical_at, 95);
+	CHECK_EQ(cfg.limits.shed_timeout_ms, 10000);
 	CHECK_EQ(cfg_line_buffers(&cfg.limits),
 		 cfg.limits.sessions / 8 < 64 ? 64 : cfg.limits.sessions / 8);
 	CHECK_EQ(cfg.limits.auth_line_buffers, 0);
@@ -262,6 +265,13 @@ static const struct bad {
 	  "out of range" },
 	{ BASE "limits = { syncookie_rotate_s = 60; };\n", 4, "limits.syncookie_rotate_s",
 	  "60 is out of range 128..86400" },
+	{ BASE "limits = { shed_at = 0; };\n", 4, "limits.shed_at", "0 is out of range 1..100" },
+	{ BASE "limits = { shed_critical_at = 101; };\n", 4, "limits.shed_critical_at",
+	  "101 is out of range 1..100" },
+	{ BASE "limits = {\n shed_at = 90;\n shed_critical_at = 85;\n};\n", 6,
+	  "limits.shed_critical_at", "shed_critical_at 85 is below shed_at 90" },
+	{ BASE "limits = { shed_timeout_ms = 500; };\n", 4, "limits.shed_timeout_ms",
+	  "500 is out of range 1000..300000" },
 	{ BASE "smtp2 = 1;\n", 4, "smtp2", "unknown key (did you mean 'smtp'?)" },
 	{ PORT LSTN "smtp = { hostname = \"t.example\"; max_rcpts = 50; };\n", 3, "smtp.max_rcpts",
 	  "RFC 5321 §4.5.3.1.8" },

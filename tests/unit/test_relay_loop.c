@@ -1097,6 +1097,84 @@ static void test_tls_health(void)
 	CHECK(rd.rl.st.health_ok >= 2);
 }
 
+/* How many connections the fake MTA on port p has logged so far. */
+static int mta_conns(uint16_t p)
+{
+	char raw[4096];
+	int n = 0;
+
+	while (rd_mta_raw(p, n + 1, raw, sizeof(raw)) >= 0)
+		n++;
+	return n;
+}
+
+/* rd.rl takes nc (relay_reload) and acknowledges it. */
+static void reload_to(const struct cfg *nc)
+{
+	uint64_t t0 = rd_now_ms();
+
+	__atomic_store_n(&rd.rl.ctl_cfg, nc, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&rd.rl.ack_cfg, __ATOMIC_ACQUIRE) != nc &&
+	       rd_now_ms() - t0 < RD_WAIT_MS)
+		rd_sleep_ms(1);
+	CHECK(__atomic_load_n(&rd.rl.ack_cfg, __ATOMIC_ACQUIRE) == nc);
+}
+
+/* Backend reload (issue 7): a session open on a backend the reload
+ * removes keeps it to its end; new sessions go to the new set; a second
+ * reload that moves a kept backend to another index keeps its count. */
+static void test_reload(void)
+{
+	static struct cfg nc1, nc2;
+	int c_ok = mta_conns(rd.ports[M_OK]), c_np = mta_conns(rd.ports[M_NOPIPE]);
+	char raw[4096];
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_OK], 0, 0, 10); /* "be0" */
+	nc1 = rd.cfg;
+	snprintf(nc1.backends[0].name, sizeof(nc1.backends[0].name), "new");
+	nc1.backends[0].port = rd.ports[M_NOPIPE];
+	nc2 = nc1; /* "be0" back at index 0, "new" moves to 1 */
+	nc2.backends[1] = nc1.backends[0];
+	nc2.backends[0] = rd.cfg.backends[0];
+	nc2.n_backends = 2;
+	rd_start();
+	rd_open(1, 1);
+	EXPECT_EVENT(1, 1, SMTP_BACKEND_READY);
+	reload_to(&nc1);
+	CHECK_EQ(rd.rl.n_retired, 1);
+	rd_cmd(1, 1, "NOOP\r\n"); /* still on "be0" */
+	EXPECT_REPLY(1, 1, "250 ");
+	rd_open(2, 1);
+	EXPECT_EVENT(2, 1, SMTP_BACKEND_READY);
+	rd_cmd(2, 1, "NOOP\r\n");
+	EXPECT_REPLY(2, 1, "250 ");
+	rd_ctl(RELAY_M_ABORT, 1, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	reload_to(&nc2);
+	CHECK_EQ(rd.rl.n_retired, 0);
+	CHECK_EQ(rd.rl.be[1].conns, 1); /* session 2 on "new", now index 1 */
+	CHECK_EQ(rd.rl.be[0].conns, 0);
+	CHECK_EQ(rd.rl.st.be_connects[1], 1);
+	rd_cmd(2, 1, "NOOP\r\n");
+	EXPECT_REPLY(2, 1, "250 ");
+	rd_ctl(RELAY_M_ABORT, 2, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.reloads, 2);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	CHECK_EQ(rd.rl.be[1].conns, 0);
+	/* "be0" saw session 1 only (its NOOP after the reload included),
+	 * "new" session 2 only */
+	CHECK(rd_mta_raw(rd.ports[M_OK], c_ok + 1, raw, sizeof(raw)) > 0 &&
+	      strstr(raw, "NOOP\r\n"));
+	CHECK_EQ(mta_conns(rd.ports[M_OK]), c_ok + 1);
+	CHECK(rd_mta_raw(rd.ports[M_NOPIPE], c_np + 1, raw, sizeof(raw)) > 0 &&
+	      strstr(raw, "NOOP\r\n"));
+	CHECK_EQ(mta_conns(rd.ports[M_NOPIPE]), c_np + 1);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -1155,6 +1233,7 @@ int main(int argc, char **argv)
 	test_backpressure();
 	test_early_reject();
 	test_early_blocked();
+	test_reload();
 	test_early_bad();
 	test_sasl();
 	test_tls_mail();
