@@ -153,6 +153,18 @@ report(ga.startswith("220 ") and gb.startswith("421 4.7.0 ") and gc.startswith("
        "sessions = 1 counts the header's address, not the balancer's", [ga, gb, gc])
 for x in (a, b, c):
     x.close()
+# ... and the count goes down for the header's address when its session
+# ends (the address is not stored per session: it comes back from the
+# PROXY header), so 198.18.9.9 is served again
+for _ in range(20):
+    time.sleep(0.2)
+    s = conn(LB)
+    s.sendall(v1("198.18.9.9"))
+    g = line(s)
+    s.close()
+    if g.startswith("220 "):
+        break
+report(g.startswith("220 "), "... released when the session ends: 198.18.9.9 served again", g)
 s = conn(LB)
 s.sendall(v2("198.18.9.66"))
 g = line(s)
