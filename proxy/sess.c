@@ -54,7 +54,8 @@
 
 _Static_assert(sizeof(struct sess) <= SESS_BYTES, "struct sess outgrew SESS_BYTES");
 _Static_assert(CFG_PORTS_MAX <= 8, "struct sess.port has 3 bits");
-_Static_assert(CFG_SESSIONS_MAX < (1u << 25), "struct sess.line has 25 bits (work areas <= sessions)");
+_Static_assert(CFG_SESSIONS_MAX < (1u << 25),
+	       "struct sess.line has 25 bits (work areas <= sessions)");
 
 struct wport *sess_wport(struct worker *w, const struct sess *se)
 {

@@ -27,7 +27,8 @@ _Static_assert(offsetof(struct worker_stats, replies) % 8 == 0 &&
 		   offsetof(struct relay_stats, be_msgs) % 8 == 0,
 	       "counters must be naturally aligned");
 _Static_assert(SCAN_SIG_COUNT <= 16, "struct stats_junk.sigs");
-_Static_assert(offsetof(struct worker, cl.st) % 8 == 0 && offsetof(struct climit_stats, refused) == 0,
+_Static_assert(offsetof(struct worker, cl.st) % 8 == 0 &&
+		   offsetof(struct climit_stats, refused) == 0,
 	       "climit counters must be naturally aligned");
 _Static_assert(CLIMIT_VERDICTS == 4, "slot_name: the limit names");
 
@@ -84,8 +85,9 @@ static const struct stats_def defs[] = {
 	{ "bulwark_client_limit_untracked_total", "limit_untracked",
 	  "sessions not tracked: their bucket was full of live entries", C, CL(untracked), L0, 1,
 	  NULL },
-	{ "bulwark_proxy_headers_total", "proxy_ok", "PROXY headers on accept_proxy listeners, by result",
-	  C, WS(proxy_ok), STATS_L_RESULT, 1, "ok" },
+	{ "bulwark_proxy_headers_total", "proxy_ok",
+	  "PROXY headers on accept_proxy listeners, by result", C, WS(proxy_ok), STATS_L_RESULT, 1,
+	  "ok" },
 	{ "bulwark_proxy_headers_total", "proxy_local", NULL, C, WS(proxy_local), STATS_L_RESULT, 1,
 	  "local" },
 	{ "bulwark_proxy_headers_total", "proxy_denied", NULL, C, WS(proxy_denied), STATS_L_RESULT,

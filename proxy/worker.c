@@ -186,13 +186,13 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_alines = RTE_ALIGN_CEIL((size_t)SESS_AUTH_WORK_SIZE * w->n_abuf, RTE_CACHE_LINE_SIZE);
 	sz_afree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_abuf, RTE_CACHE_LINE_SIZE);
 	sz_laq = any_auth ? RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
-	sz_px = any_proxy ? RTE_ALIGN_CEIL(sizeof(struct sess_px) * w->n_sess, RTE_CACHE_LINE_SIZE)
-			  : 0;
+	sz_px =
+	    any_proxy ? RTE_ALIGN_CEIL(sizeof(struct sess_px) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
 	sz_cl = RTE_ALIGN_CEIL(climit_mem(cfg->client_limits.table_size), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
-				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff + sz_helo +
-				     sz_rl + sz_tls + sz_alines + sz_afree + sz_laq + sz_px + sz_cl +
-				     sz_wheel,
+				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff +
+				     sz_helo + sz_rl + sz_tls + sz_alines + sz_afree + sz_laq +
+				     sz_px + sz_cl + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
