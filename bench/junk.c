@@ -570,7 +570,8 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	const struct net_stats *ns = net_stats(w->port[0].net);
 	uint32_t started = 0, t_start = bj_ms(b), idle = 0;
 	uint64_t base_err;
-	size_t sess_rq, sess_rl, rl_res;
+	size_t sess_rq, sess_rl, rl_res, sess_tls, sess_laq, sess_px, sess_cl, cl_res;
+	uint32_t cl_used;
 	size_t conn_fp, sess_obj, sess_line, sess_lq, sess_wheel, sess_ovf, sess_helo, per_sess,
 	    total, held;
 	size_t line_res, ovf_res, helo_res;
@@ -627,11 +628,22 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	sess_rl = ((size_t)w->rl_live * (sizeof(struct sess_rl) + sizeof(uint32_t)) + N - 1) / N;
 	rl_res = (sess_relay_mem(N) + N - 1) / N - sess_rq;
 	sess_wheel = (wheel_mem_size(SESS_WHEEL_SLOTS) + N - 1) / N;
+	/* the per-slot arrays that only some configurations allocate (worker.c):
+	 * TLS sides (TLS listeners), the AUTH work-area FIFO (AUTH listeners),
+	 * PROXY headers (accept_proxy listeners); a slot each, in use or not */
+	sess_tls = w->tls != NULL ? sizeof(struct sess_tls) : 0;
+	sess_laq = w->laq != NULL ? sizeof(uint32_t) : 0;
+	sess_px = w->px != NULL ? sizeof(struct sess_px) : 0;
+	/* the per-client limits' table: its entries in use (the addresses
+	 * tracked now); the whole table is reserved (client_limits.table_size) */
+	cl_used = climit_used(&w->cl);
+	sess_cl = ((size_t)cl_used * sizeof(struct climit_entry) + N - 1) / N;
+	cl_res = (climit_mem(w->sh->cfg->client_limits.table_size) + N - 1) / N;
 	per_sess = sess_obj + sess_line + sess_helo + sess_lq + sess_rq + sess_rl + sess_wheel +
-		   sess_ovf;
+		   sess_ovf + sess_tls + sess_laq + sess_px + sess_cl;
 	total = conn_fp + per_sess;
-	held = total - sess_line - sess_ovf - sess_helo - sess_rl + line_res + ovf_res + helo_res +
-	       rl_res;
+	held = total - sess_line - sess_ovf - sess_helo - sess_rl - sess_cl + line_res + ovf_res +
+	       helo_res + rl_res + cl_res;
 
 	printf("\nidle: %u sessions asked, %u idle after EHLO (server: live=%u conns=%lu bufs in "
 	       "use=%lu), %.1f s to establish; limits.sessions = %u\n",
@@ -646,15 +658,18 @@ static void run_idle(struct bj *b, struct worker *w, uint32_t n, uint32_t window
 	printf("  sess: %zu B = struct sess %zu (sizeof %zu, budget SESS_BYTES with the relay's "
 	       "field) + work areas in use %zu (%u of %u lent) + EHLO slab in use %zu (%u "
 	       "objects) + work-wait FIFO entry %zu + relay-wait FIFO entry %zu + relay links in "
-	       "use %zu (%u) + wheel share %zu + parking in use %zu (%u of %u)\n",
+	       "use %zu (%u) + wheel share %zu + parking in use %zu (%u of %u) + TLS sides %zu + "
+	       "AUTH work-wait FIFO entry %zu + PROXY headers %zu + client-limit entries in use "
+	       "%zu (%u)\n",
 	       per_sess, sess_obj, sizeof(struct sess), sess_line, lines_used, w->n_lbuf, sess_helo,
 	       helo_objs, sess_lq, sess_rq, sess_rl, w->rl_live, sess_wheel, sess_ovf, ovf_used,
-	       w->n_ovf);
+	       w->n_ovf, sess_tls, sess_laq, sess_px, sess_cl, cl_used);
 	printf("  bytes per idle session: %zu (net %zu + sess %zu)\n", total, conn_fp, per_sess);
 	printf("  reserved for limits.sessions = %u (work areas: limits.line_buffers = %u, %zu B "
-	       "per session; parking %zu B; EHLO slab %zu B): %.1f MiB, i.e. %.0f B per idle "
-	       "session held (the arrays are sized by the limits, not by use)\n",
-	       N, w->n_lbuf, line_res, ovf_res, helo_res, (double)held * N / 1048576.0,
+	       "per session; parking %zu B; EHLO slab %zu B; client-limit table %zu B): %.1f MiB, "
+	       "i.e. %.0f B per idle session held (the arrays are sized by the limits, not by "
+	       "use)\n",
+	       N, w->n_lbuf, line_res, ovf_res, helo_res, cl_res, (double)held * N / 1048576.0,
 	       idle ? (double)held * N / idle : 0.0);
 }
 

@@ -13,10 +13,10 @@
 
 #include "cidr.h"
 
-int cidr_parse(const char *s, size_t len, uint32_t *lo, uint32_t *hi, const char **why)
+int cidr_quad(const char *s, size_t len, size_t *pos, uint32_t *addr, const char **why)
 {
-	uint32_t a = 0, plen = 32, mask;
-	size_t i = 0;
+	uint32_t a = 0;
+	size_t i = *pos;
 
 	for (int oct = 0; oct < 4; oct++) {
 		uint32_t v = 0;
@@ -41,6 +41,18 @@ int cidr_parse(const char *s, size_t len, uint32_t *lo, uint32_t *hi, const char
 		}
 		a = a << 8 | v;
 	}
+	*pos = i;
+	*addr = a;
+	return 0;
+}
+
+int cidr_parse(const char *s, size_t len, uint32_t *lo, uint32_t *hi, const char **why)
+{
+	uint32_t a, plen = 32, mask;
+	size_t i = 0;
+
+	if (cidr_quad(s, len, &i, &a, why) != 0)
+		return -1;
 	if (i < len && s[i] == '/') {
 		size_t d = 0;
 

@@ -30,6 +30,13 @@ struct cidr_set {
 	struct cidr_range r[];
 };
 
+/* Parses the dotted quad at s[*pos..len) (decimal octets 0..255 without
+ * leading zeros), the one syntax of every IPv4 address Bulwark reads (the
+ * config, the lists, PROXY v1 headers). Sets *addr (host order) and
+ * advances *pos past it; returns 0, or -1 with *why set. What follows is
+ * the caller's to check. */
+int cidr_quad(const char *s, size_t len, size_t *pos, uint32_t *addr, const char **why);
+
 /* Parses "a.b.c.d" or "a.b.c.d/len" (the whole of s[0..len)) into the
  * inclusive range [*lo, *hi] (host order). Returns 0, or -1 with *why set. */
 int cidr_parse(const char *s, size_t len, uint32_t *lo, uint32_t *hi, const char **why);

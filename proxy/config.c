@@ -106,7 +106,7 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	if ((rc = cfg_group(x, root, "limits", &g)) || !g)
 		return rc;
 	if ((rc = cfg_keys(x, g, keys)) ||
-	    (rc = cfg_u32(x, g, "sessions", 1, 16u << 20, &l->sessions)) ||
+	    (rc = cfg_u32(x, g, "sessions", 1, CFG_SESSIONS_MAX, &l->sessions)) ||
 	    (rc = cfg_u32(x, g, "half_open", 1, 16u << 20, &l->half_open)) ||
 	    (rc = cfg_u32(x, g, "time_wait", 1, 16u << 20, &l->time_wait)) ||
 	    (rc = cfg_u32(x, g, "time_wait_ms", 1000, 240000, &l->time_wait_ms)) ||

@@ -27,6 +27,7 @@
 #define CFG_LISTENERS_MAX 16
 #define CFG_RELAYS_MAX    16 /* relay.lcores */
 #define CFG_BACKENDS_MAX  64
+#define CFG_SESSIONS_MAX  (16u << 20) /* limits.sessions (struct sess.line holds one more) */
 #define CFG_NAME_MAX      32
 #define CFG_PATH_MAX      256
 #define CFG_HOST_MAX      256

@@ -13,31 +13,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "config_int.h"
 
 int cfg_parse_ipv4(const char *s, uint32_t *out)
 {
-	unsigned long part[4];
-	const char *p = s;
+	size_t i = 0, n = strlen(s);
+	const char *why;
+	uint32_t a;
 
-	for (int i = 0; i < 4; i++) {
-		char *end;
-
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		if (p[0] == '0' && isdigit((unsigned char)p[1]))
-			return -1; /* no leading zeros: octal ambiguity */
-		part[i] = strtoul(p, &end, 10);
-		if (part[i] > 255 || end - p > 3)
-			return -1;
-		p = end;
-		if (i < 3 && *p++ != '.')
-			return -1;
-	}
-	if (*p)
+	/* no leading zeros (octal ambiguity): the lists' own syntax */
+	if (cidr_quad(s, n, &i, &a, &why) != 0 || i != n)
 		return -1;
-	*out = htonl((uint32_t)(part[0] << 24 | part[1] << 16 | part[2] << 8 | part[3]));
+	*out = htonl(a);
 	return 0;
 }
 

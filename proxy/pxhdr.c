@@ -3,10 +3,10 @@
  */
 #include <string.h>
 
+#include "cidr.h"
 #include "pxhdr.h"
 
-static const uint8_t v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
-				    0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+static const uint8_t v2_sig[RELAY_PP2_SIG_LEN] = RELAY_PP2_SIG;
 
 /* Decimal 0..max without leading zeros at p[*i..end); advances *i. */
 static int num(const uint8_t *p, size_t end, size_t *i, uint32_t max, uint32_t *out)
@@ -24,20 +24,17 @@ static int num(const uint8_t *p, size_t end, size_t *i, uint32_t max, uint32_t *
 	return 0;
 }
 
-/* a.b.c.d at p[*i..end) into network order. */
+/* a.b.c.d at p[*i..end) into network order (cidr_quad's syntax). */
 static int quad(const uint8_t *p, size_t end, size_t *i, uint32_t *out)
 {
+	const char *why;
+	uint32_t a;
 	uint8_t o[4];
 
-	for (int k = 0; k < 4; k++) {
-		uint32_t v;
-
-		if (k > 0 && (*i >= end || p[(*i)++] != '.'))
-			return -1;
-		if (num(p, end, i, 255, &v) != 0)
-			return -1;
-		o[k] = (uint8_t)v;
-	}
+	if (cidr_quad((const char *)p, end, i, &a, &why) != 0)
+		return -1;
+	o[0] = (uint8_t)(a >> 24), o[1] = (uint8_t)(a >> 16), o[2] = (uint8_t)(a >> 8);
+	o[3] = (uint8_t)a;
 	memcpy(out, o, 4);
 	return 0;
 }
@@ -97,34 +94,36 @@ static long v1(const uint8_t *p, size_t n, struct pxhdr *h)
 
 static long v2(const uint8_t *p, size_t n, struct pxhdr *h)
 {
+	const size_t H = RELAY_PP2_HDR_LEN;
 	size_t len;
 
-	if (memcmp(p, v2_sig, n < 12 ? n : 12) != 0)
+	if (memcmp(p, v2_sig, n < RELAY_PP2_SIG_LEN ? n : RELAY_PP2_SIG_LEN) != 0)
 		return -1;
-	if (n >= 13 && p[12] != 0x20 && p[12] != 0x21)
+	if (n >= 13 && p[12] != RELAY_PP2_LOCAL && p[12] != RELAY_PP2_PROXY)
 		return -1; /* version 2, LOCAL or PROXY */
-	if (n >= 14 && p[12] == 0x21 && p[13] != 0x11 && p[13] != 0x00)
+	if (n >= 14 && p[12] == RELAY_PP2_PROXY && p[13] != RELAY_PP2_TCP4 &&
+	    p[13] != RELAY_PP2_UNSPEC)
 		return -1; /* TCP over IPv4, or AF_UNSPEC */
-	if (n < 16)
+	if (n < H)
 		return 0;
 	len = (size_t)p[14] << 8 | p[15];
 	if (len > PXHDR_V2_LEN_MAX)
 		return -1;
-	if (p[12] == 0x21 && p[13] == 0x11 && len < 12)
+	if (p[12] == RELAY_PP2_PROXY && p[13] == RELAY_PP2_TCP4 && len < RELAY_PP2_ADDR4_LEN)
 		return -1;
-	if (n < 16 + len)
+	if (n < H + len)
 		return 0;
 	h->version = 2;
-	if (p[12] == 0x20 || p[13] == 0x00) {
+	if (p[12] == RELAY_PP2_LOCAL || p[13] == RELAY_PP2_UNSPEC) {
 		h->local = 1; /* the addresses, if any, are ignored */
-		return (long)(16 + len);
+		return (long)(H + len);
 	}
 	h->local = 0;
-	memcpy(&h->src, p + 16, 4);
-	memcpy(&h->dst, p + 20, 4);
-	memcpy(&h->sport, p + 24, 2);
-	memcpy(&h->dport, p + 26, 2);
-	return (long)(16 + len);
+	memcpy(&h->src, p + H, 4);
+	memcpy(&h->dst, p + H + 4, 4);
+	memcpy(&h->sport, p + H + 8, 2);
+	memcpy(&h->dport, p + H + 10, 2);
+	return (long)(H + len);
 }
 
 long pxhdr_parse(const uint8_t *p, size_t n, struct pxhdr *h)

@@ -19,9 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PXHDR_V1_MAX     107u /* the whole v1 line, CRLF included */
+#include "relay_proxy.h" /* the wire constants (macros only) */
+
+#define PXHDR_V1_MAX     RELAY_PROXY_V1_MAX /* the whole v1 line, CRLF included */
 #define PXHDR_V2_LEN_MAX 216u /* v2 payload accepted: 12 address bytes + TLVs */
-#define PXHDR_MAX        (16u + PXHDR_V2_LEN_MAX)
+#define PXHDR_MAX        (RELAY_PP2_HDR_LEN + PXHDR_V2_LEN_MAX)
 
 struct pxhdr {
 	uint8_t version;       /* 1 or 2 */

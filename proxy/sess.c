@@ -54,6 +54,8 @@
 
 _Static_assert(sizeof(struct sess) <= SESS_BYTES, "struct sess outgrew SESS_BYTES");
 _Static_assert(CFG_PORTS_MAX <= 8, "struct sess.port has 3 bits");
+_Static_assert(CFG_SESSIONS_MAX < (1u << 25),
+	       "struct sess.line has 25 bits (work areas <= sessions)");
 
 struct wport *sess_wport(struct worker *w, const struct sess *se)
 {
@@ -262,7 +264,10 @@ static struct sess *sess_get(struct worker *w)
 	se->helo = 0;
 	se->flags = 0;
 	se->used = 1;
-	memset(&w->cl_s[se - w->sess], 0, sizeof(w->cl_s[0]));
+	se->cl = 0;
+	se->junk = 0;
+	if (w->px != NULL)
+		memset(&w->px[se - w->sess], 0, sizeof(w->px[0]));
 	if (++w->live > w->st.peak)
 		w->st.peak = w->live;
 	return se;
@@ -741,7 +746,8 @@ static void up_closed(void *arg, struct tcp_conn *c, enum net_close_reason why, 
 		wp->w->st.net_timeout++;
 	else
 		wp->w->st.net_reset++;
-	se->c = NULL; /* the handle dies with this upcall */
+	sess_limit_end(wp->w, se); /* reads the client's address from the handle */
+	se->c = NULL;              /* the handle dies with this upcall */
 	sess_put(wp->w, se);
 }
 

@@ -70,7 +70,9 @@ struct sess {
 	uint32_t lq : 1;  /* the slot has an entry in the work-area FIFO */
 	uint32_t laq : 1; /* ... in the AUTH listeners' work-area FIFO */
 	uint32_t rq : 1;  /* the slot has an entry in the relay-object FIFO */
-	uint32_t line;    /* lent work area index + 1, 0: none */
+	uint32_t line : 25; /* lent work area index + 1, 0: none (<= CFG_SESSIONS_MAX) */
+	uint32_t cl : 1;    /* counted by the per-client limits (sess_limit.c) */
+	uint32_t junk : 1;  /* closed for non-SMTP input or pregreet: one more error */
 	uint32_t helo;    /* the EHLO/HELO argument in w->helo (sess_helo.h), 0: none */
 	uint32_t rl;      /* relay link index + 1 (sess_relay.c), 0: none */
 };

@@ -78,10 +78,13 @@ long sess_proxy_recv(struct worker *w, struct sess *se, const uint8_t *p, size_t
 void sess_client(const struct worker *w, const struct sess *se, uint32_t *raddr, uint16_t *rport,
 		 uint32_t *laddr, uint16_t *lport);
 
-/* se closes for non-SMTP input or pregreet: one more error for its address. */
-void sess_limit_junk(struct worker *w, const struct sess *se);
+/* se closes for non-SMTP input or pregreet: one more error for its address
+ * (a bit in se, charged by sess_limit_end). */
+void sess_limit_junk(struct worker *w, struct sess *se);
 
-/* se ends: its address's session count goes down, its errors are charged. */
+/* se ends: its address's session count goes down, its errors are charged.
+ * Needs se->c (the client's address): up_closed calls it before the handle
+ * goes; later calls do nothing. */
 void sess_limit_end(struct worker *w, struct sess *se);
 
 /* net_ops.syn_filter: with client_limits.action = "drop", 1 for a SYN

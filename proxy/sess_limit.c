@@ -27,11 +27,10 @@ static const struct policy *policy_now(const struct worker *w)
 int sess_admit(struct worker *w, struct sess *se, uint32_t addr, uint64_t now)
 {
 	const struct policy *p = policy_now(w);
-	struct sess_cl *cl = &w->cl_s[se - w->sess];
 	int tracked;
 
-	cl->addr = 0;
-	cl->junk = 0;
+	se->cl = 0;
+	se->junk = 0;
 	if (p == NULL)
 		return SMTP_R_NONE;
 	switch (policy_list_of(p, addr)) {
@@ -48,27 +47,31 @@ int sess_admit(struct worker *w, struct sess *se, uint32_t addr, uint64_t now)
 		return SMTP_R_NONE;
 	if (climit_open(&w->cl, &p->lim, addr, now, &tracked) != CLIMIT_OK)
 		return SMTP_R_CLIENT_LIMIT;
-	if (tracked)
-		cl->addr = addr;
+	/* the address is not kept: sess_client() gives the same one back
+	 * when the session ends (the TCP peer, or the PROXY header's source) */
+	se->cl = tracked != 0;
 	return SMTP_R_NONE;
 }
 
-void sess_limit_junk(struct worker *w, const struct sess *se)
+void sess_limit_junk(struct worker *w, struct sess *se)
 {
-	w->cl_s[se - w->sess].junk = 1;
+	(void)w;
+	se->junk = 1;
 }
 
 void sess_limit_end(struct worker *w, struct sess *se)
 {
-	struct sess_cl *cl = &w->cl_s[se - w->sess];
 	const struct policy *p;
+	uint32_t addr, laddr;
+	uint16_t rport, lport;
 
-	if (cl->addr == 0)
+	if (!se->cl || se->c == NULL)
 		return;
+	se->cl = 0;
+	sess_client(w, se, &addr, &rport, &laddr, &lport);
 	p = policy_now(w);
 	if (p != NULL) /* a reload may have turned the limits off: still counted down */
-		climit_close(&w->cl, &p->lim, cl->addr, se->s.errors + cl->junk, w->now);
-	cl->addr = 0;
+		climit_close(&w->cl, &p->lim, addr, se->s.errors + se->junk, w->now);
 }
 
 /* ---- accept_proxy --------------------------------------------------------- */
@@ -91,20 +94,20 @@ int sess_proxy_wait(struct worker *w, struct sess *se, uint8_t li, uint32_t radd
 		w->st.proxy_denied++;
 		return -1;
 	}
-	w->cl_s[se - w->sess].pxwait = (uint8_t)(li + 1);
+	w->px[se - w->sess].wait = (uint8_t)(li + 1); /* w->px exists: li has accept_proxy */
 	wheel_arm(&w->wheel, &se->tm, now + l->proxy_timeout_ms);
 	return 0;
 }
 
 int sess_proxy_waiting(const struct worker *w, const struct sess *se)
 {
-	return w->cl_s[se - w->sess].pxwait != 0;
+	return w->px != NULL && w->px[se - w->sess].wait != 0;
 }
 
 long sess_proxy_recv(struct worker *w, struct sess *se, const uint8_t *p, size_t len, uint8_t *li,
 		     uint32_t *addr, uint64_t now)
 {
-	struct sess_cl *cl = &w->cl_s[se - w->sess];
+	struct sess_px *px = &w->px[se - w->sess];
 	struct pxhdr h;
 	uint32_t laddr;
 	uint16_t rport, lport;
@@ -118,16 +121,16 @@ long sess_proxy_recv(struct worker *w, struct sess *se, const uint8_t *p, size_t
 		sess_end(w, se, now, 0);
 		return -1;
 	}
-	*li = (uint8_t)(cl->pxwait - 1);
-	cl->pxwait = 0;
+	*li = (uint8_t)(px->wait - 1);
+	px->wait = 0;
 	wheel_cancel(&w->wheel, &se->tm);
 	if (h.local) {
 		w->st.proxy_local++;
 	} else {
 		w->st.proxy_ok++;
-		cl->paddr = h.src;
-		cl->pport = h.sport;
-		cl->pxd = 1;
+		px->addr = h.src;
+		px->port = h.sport;
+		px->ok = 1;
 	}
 	sess_client(w, se, addr, &rport, &laddr, &lport);
 	return k;
@@ -136,12 +139,12 @@ long sess_proxy_recv(struct worker *w, struct sess *se, const uint8_t *p, size_t
 void sess_client(const struct worker *w, const struct sess *se, uint32_t *raddr, uint16_t *rport,
 		 uint32_t *laddr, uint16_t *lport)
 {
-	const struct sess_cl *cl = &w->cl_s[se - w->sess];
+	const struct sess_px *px = w->px != NULL ? &w->px[se - w->sess] : NULL;
 
 	net_conn_peer(se->c, raddr, rport, laddr, lport);
-	if (cl->pxd) {
-		*raddr = cl->paddr;
-		*rport = cl->pport;
+	if (px != NULL && px->ok) {
+		*raddr = px->addr;
+		*rport = px->port;
 	}
 }
 

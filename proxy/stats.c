@@ -9,6 +9,7 @@
 
 #include <rte_ethdev.h>
 
+#include "climit.h"
 #include "config.h"
 #include "drv.h"
 #include "log.h"
@@ -26,12 +27,17 @@ _Static_assert(offsetof(struct worker_stats, replies) % 8 == 0 &&
 		   offsetof(struct relay_stats, be_msgs) % 8 == 0,
 	       "counters must be naturally aligned");
 _Static_assert(SCAN_SIG_COUNT <= 16, "struct stats_junk.sigs");
+_Static_assert(offsetof(struct worker, cl.st) % 8 == 0 &&
+		   offsetof(struct climit_stats, refused) == 0,
+	       "climit counters must be naturally aligned");
+_Static_assert(CLIMIT_VERDICTS == 4, "slot_name: the limit names");
 
 #define WS(f)   STATS_O_WORKER, offsetof(struct worker_stats, f)
 #define TS(f)   STATS_O_TLS, offsetof(struct tls_stats, f)
 #define NS(f)   STATS_O_NET, offsetof(struct net_stats, f)
 #define RS(f)   STATS_O_RELAY, offsetof(struct relay_stats, f)
 #define ES(f)   STATS_O_ETH, offsetof(struct rte_eth_stats, f)
+#define CL(f)   STATS_O_CLIMIT, offsetof(struct climit_stats, f)
 #define N(a, f) (uint16_t)(sizeof(((struct a *)0)->f) / sizeof(((struct a *)0)->f[0]))
 
 #define C  STATS_COUNTER
@@ -63,6 +69,43 @@ static const struct stats_def defs[] = {
 	  "MAIL answered 421 4.3.0: no backend configured", C, WS(relay_none), L0, 1, NULL },
 	{ "bulwark_starttls_total", "starttls", "STARTTLS commands accepted (220 sent)", C,
 	  WS(starttls), L0, 1, NULL },
+	/* lists, per-client limits and PROXY headers (workers) */
+	{ "bulwark_clients_denied_total", "denied",
+	  "sessions refused 554 5.7.1: client on the deny list", C, WS(denied), L0, 1, NULL },
+	{ "bulwark_clients_allowed_total", "allowed",
+	  "sessions from allow-listed clients (limits skipped)", C, WS(allowed), L0, 1, NULL },
+	{ "bulwark_client_limit_refused_total", "limit_refused",
+	  "sessions refused 421 4.7.0: client over a per-address limit, by limit", C, CL(refused),
+	  STATS_L_LIMIT, N(climit_stats, refused), NULL },
+	{ "bulwark_client_limit_syn_dropped_total", "limit_syn_dropped",
+	  "SYNs dropped: client over a limit (client_limits.action = drop)", C, WS(syn_dropped), L0,
+	  1, NULL },
+	{ "bulwark_client_limit_evicted_total", "limit_evicted",
+	  "client-limit entries with no live session replaced", C, CL(evicted), L0, 1, NULL },
+	{ "bulwark_client_limit_untracked_total", "limit_untracked",
+	  "sessions not tracked: their bucket was full of live entries", C, CL(untracked), L0, 1,
+	  NULL },
+	{ "bulwark_proxy_headers_total", "proxy_ok",
+	  "PROXY headers on accept_proxy listeners, by result", C, WS(proxy_ok), STATS_L_RESULT, 1,
+	  "ok" },
+	{ "bulwark_proxy_headers_total", "proxy_local", NULL, C, WS(proxy_local), STATS_L_RESULT, 1,
+	  "local" },
+	{ "bulwark_proxy_headers_total", "proxy_denied", NULL, C, WS(proxy_denied), STATS_L_RESULT,
+	  1, "denied" },
+	{ "bulwark_proxy_headers_total", "proxy_bad", NULL, C, WS(proxy_bad), STATS_L_RESULT, 1,
+	  "bad" },
+	{ "bulwark_proxy_headers_total", "proxy_timeout", NULL, C, WS(proxy_timeout),
+	  STATS_L_RESULT, 1, "timeout" },
+	/* work areas (workers) */
+	{ "bulwark_work_area_waits_total", "line_wait",
+	  "sessions that waited for a free work area, by pool", C, WS(line_wait), STATS_L_POOL, 1,
+	  "line" },
+	{ "bulwark_work_area_waits_total", "auth_line_wait", NULL, C, WS(auth_line_wait),
+	  STATS_L_POOL, 1, "auth" },
+	{ "bulwark_work_areas_peak", "line_peak", "most work areas lent at once, by pool", G,
+	  WS(line_peak), STATS_L_POOL, 1, "line" },
+	{ "bulwark_work_areas_peak", "auth_line_peak", NULL, G, WS(auth_line_peak), STATS_L_POOL, 1,
+	  "auth" },
 	/* TLS (workers) */
 	{ "bulwark_tls_handshakes_started_total", "tls_started", "TLS sessions begun", C,
 	  TS(started), L0, 1, NULL },
@@ -75,6 +118,16 @@ static const struct stats_def defs[] = {
 	  L0, 1, NULL },
 	{ "bulwark_tls_timeouts_total", "tls_timeouts", "handshakes past tls.handshake_timeout_ms",
 	  C, WS(tls_timeout), L0, 1, NULL },
+	{ "bulwark_tls_sessions_live", "tls_live", "TLS sessions alive (handshaking or open)", G,
+	  WS(tls_live), L0, 1, NULL },
+	{ "bulwark_tls_memory_sessions", "tls_mem_sessions",
+	  "TLS sessions alive at the last arena sample (about once a second)", G,
+	  WS(tls_mem_sessions), L0, 1, NULL },
+	{ "bulwark_tls_memory_bytes", "tls_mem_bytes",
+	  "bytes OpenSSL holds in the worker's arena at the last sample", G, WS(tls_mem_bytes), L0,
+	  1, NULL },
+	{ "bulwark_tls_memory_measured", "tls_mem_ok",
+	  "1: the TLS arena is measured (jemalloc; 0 under ASan)", G, WS(tls_mem_ok), L0, 1, NULL },
 	/* packets per port and queue */
 	{ "bulwark_rx_packets_total", "rx_packets", "frames received, per port and queue", C,
 	  NS(rx_pkts), L0, 1, NULL },
@@ -145,11 +198,24 @@ static const struct stats_def defs[] = {
 	  L0, 1, NULL },
 	{ "bulwark_backend_bytes_out_total", "backend_bytes_out", "bytes written to backends", C,
 	  RS(bytes_out), L0, 1, NULL },
+	{ "bulwark_backend_tls_nocap_total", "be_tls_nocap",
+	  "backend EHLO replies without STARTTLS (tls = starttls: backend failed)", C,
+	  RS(tls_nocap), L0, 1, NULL },
+	{ "bulwark_backend_tls_handshakes_started_total", "be_tls_started",
+	  "STARTTLS handshakes with backends begun", C, RS(tls_started), L0, 1, NULL },
+	{ "bulwark_backend_tls_handshakes_total", "be_tls_done",
+	  "STARTTLS handshakes with backends completed", C, RS(tls_done), L0, 1, NULL },
+	{ "bulwark_backend_tls_discarded_bytes_total", "be_tls_discard",
+	  "plaintext bytes a backend sent after its 220 to STARTTLS, dropped", C, RS(tls_discard),
+	  L0, 1, NULL },
 	{ "bulwark_backend_connects_total", "backend_connects", "connection attempts per backend",
 	  C, RS(be_connects), STATS_L_BACKEND, N(relay_stats, be_connects), NULL },
 	{ "bulwark_backend_failures_total", "backend_failures",
 	  "connect, greeting or EHLO failures per backend", C, RS(be_fail), STATS_L_BACKEND,
 	  N(relay_stats, be_fail), NULL },
+	{ "bulwark_backend_tls_failures_total", "backend_tls_failures",
+	  "STARTTLS handshakes failed per backend (verification included)", C, RS(be_tls_fail),
+	  STATS_L_BACKEND, N(relay_stats, be_tls_fail), NULL },
 	{ "bulwark_backend_messages_total", "backend_messages", "messages accepted per backend", C,
 	  RS(be_msgs), STATS_L_BACKEND, N(relay_stats, be_msgs), NULL },
 	{ "bulwark_backend_up", "backend_up", "1 while the backend passes its health checks", G,
@@ -190,7 +256,15 @@ static const char *slot_name(const struct stats_src *src, const struct stats_def
 	case STATS_L_PORT:
 		return i < src->cfg->n_ports ? src->cfg->ports[i].name : NULL;
 	case STATS_L_CAUSE:
+	case STATS_L_RESULT:
+	case STATS_L_POOL:
 		return d->cause;
+	case STATS_L_LIMIT: {
+		static const char *const lim[CLIMIT_VERDICTS] = { NULL, "sessions", "rate",
+								  "errors" };
+
+		return i < CLIMIT_VERDICTS ? lim[i] : NULL;
+	}
 	default:
 		return NULL;
 	}
@@ -235,13 +309,17 @@ void stats_walk(const struct stats_src *src, stats_emit_fn emit, void *arg)
 	for (size_t k = 0; k < sizeof(defs) / sizeof(defs[0]); k++) {
 		const struct stats_def *d = &defs[k];
 
-		for (uint16_t wi = 0;
-		     d->obj <= STATS_O_LIVE && d->obj != STATS_O_RELAY && wi < src->n_workers;
-		     wi++) {
+		int per_worker = d->obj == STATS_O_WORKER || d->obj == STATS_O_TLS ||
+				 d->obj == STATS_O_NET || d->obj == STATS_O_LIVE ||
+				 d->obj == STATS_O_CLIMIT;
+
+		for (uint16_t wi = 0; per_worker && wi < src->n_workers; wi++) {
 			const struct worker *w = src->workers[wi];
 
 			if (d->obj == STATS_O_WORKER) {
 				walk_row(src, d, k, &w->st, wi, -1, -1, emit, arg);
+			} else if (d->obj == STATS_O_CLIMIT) {
+				walk_row(src, d, k, &w->cl.st, wi, -1, -1, emit, arg);
 			} else if (d->obj == STATS_O_TLS) {
 				walk_row(src, d, k, &w->tls_st, wi, -1, -1, emit, arg);
 			} else if (d->obj == STATS_O_LIVE) {
@@ -319,6 +397,7 @@ static void put_lv(struct prom *pm, const char *key, const char *v, int *first)
 static const char *const lab_keys[] = {
 	[STATS_L_REASON] = "reason",  [STATS_L_SIGNATURE] = "signature", [STATS_L_CODE] = "code",
 	[STATS_L_TLSFAIL] = "reason", [STATS_L_BACKEND] = "backend",     [STATS_L_CAUSE] = "cause",
+	[STATS_L_LIMIT] = "limit",    [STATS_L_RESULT] = "result",       [STATS_L_POOL] = "pool",
 };
 
 static void prom_emit(void *arg, const struct stats_val *v)

@@ -1,7 +1,7 @@
 /*
  * stats.h — the one place that knows every counter Bulwark exposes: its
  * name, help text, type, labels and where it lives (the workers' struct
- * worker_stats and tls_stats, each port queue's struct net_stats, the relay
+ * worker_stats, tls_stats and climit_stats, each port queue's struct net_stats, the relay
  * lcores' struct relay_stats and per-backend state, the ports' ethdev
  * counters). Readers: the Prometheus endpoint (metrics.c), the DPDK
  * telemetry commands /bulwark/... (metrics.c), the junk summary and the
@@ -57,6 +57,7 @@ enum stats_obj {
 	STATS_O_BE_UP,      /* struct relay_be: health state, per relay and backend */
 	STATS_O_BE_CONNS,   /* struct relay_be: open connections */
 	STATS_O_ETH,        /* struct rte_eth_stats, per port (the device's view) */
+	STATS_O_CLIMIT,     /* struct climit_stats, per worker (the per-client limits) */
 };
 
 /* The row's own label (besides worker / port+queue / relay). */
@@ -69,6 +70,9 @@ enum stats_lab {
 	STATS_L_BACKEND,   /* backend name: relay per-backend arrays */
 	STATS_L_PORT,      /* port name (+ queue = worker): worker tx_bytes[] */
 	STATS_L_CAUSE,     /* a fixed cause (def->cause): drops_total */
+	STATS_L_LIMIT,     /* per-client limit: climit refused[] (sessions, rate, errors) */
+	STATS_L_RESULT,    /* a fixed result (def->cause): proxy_headers_total */
+	STATS_L_POOL,      /* a fixed work-area pool (def->cause): line, auth */
 };
 
 struct stats_def {

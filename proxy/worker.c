@@ -147,9 +147,9 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 {
 	const struct cfg *cfg = sh->cfg;
 	size_t sz_sess, sz_lines, sz_lfree, sz_lq, sz_ovf, sz_ovff, sz_helo, sz_wheel, sz_rl,
-	    sz_tls, sz_alines, sz_afree, sz_laq, sz_cls, sz_cl, off;
+	    sz_tls, sz_alines, sz_afree, sz_laq, sz_px, sz_cl, off;
 	uint64_t cl_key[2];
-	int any_tls = 0, any_auth = 0;
+	int any_tls = 0, any_auth = 0, any_proxy = 0;
 	uint8_t *mem;
 	struct net_ops ops = { 0 };
 	int rc;
@@ -176,6 +176,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	for (uint32_t i = 0; i < cfg->n_listeners; i++) {
 		any_tls |= sh->tls[i] != NULL;
 		any_auth |= (sh->smtp[i].caps & SMTP_CAP_AUTH) != 0;
+		any_proxy |= cfg->listeners[i].accept_proxy != 0;
 	}
 	sz_tls =
 	    any_tls ? RTE_ALIGN_CEIL(sizeof(struct sess_tls) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
@@ -185,12 +186,13 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	sz_alines = RTE_ALIGN_CEIL((size_t)SESS_AUTH_WORK_SIZE * w->n_abuf, RTE_CACHE_LINE_SIZE);
 	sz_afree = RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_abuf, RTE_CACHE_LINE_SIZE);
 	sz_laq = any_auth ? RTE_ALIGN_CEIL(sizeof(uint32_t) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
-	sz_cls = RTE_ALIGN_CEIL(sizeof(struct sess_cl) * w->n_sess, RTE_CACHE_LINE_SIZE);
+	sz_px =
+	    any_proxy ? RTE_ALIGN_CEIL(sizeof(struct sess_px) * w->n_sess, RTE_CACHE_LINE_SIZE) : 0;
 	sz_cl = RTE_ALIGN_CEIL(climit_mem(cfg->client_limits.table_size), RTE_CACHE_LINE_SIZE);
 	mem = rte_zmalloc_socket("bulwark_sess",
-				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff + sz_helo +
-				     sz_rl + sz_tls + sz_alines + sz_afree + sz_laq + sz_cls + sz_cl +
-				     sz_wheel,
+				 sz_sess + sz_lines + sz_lfree + sz_lq + sz_ovf + sz_ovff +
+				     sz_helo + sz_rl + sz_tls + sz_alines + sz_afree + sz_laq +
+				     sz_px + sz_cl + sz_wheel,
 				 RTE_CACHE_LINE_SIZE, w->socket);
 	if (mem == NULL) {
 		snprintf(err, errlen,
@@ -215,7 +217,7 @@ int worker_init(struct worker *w, const struct worker_shared *sh, uint16_t id, u
 	w->abuf = any_auth ? mem + off : NULL, off += sz_alines;
 	w->abuf_free = any_auth ? (uint32_t *)(void *)(mem + off) : NULL, off += sz_afree;
 	w->laq = any_auth ? (uint32_t *)(void *)(mem + off) : NULL, off += sz_laq;
-	w->cl_s = (struct sess_cl *)(void *)(mem + off), off += sz_cls;
+	w->px = any_proxy ? (struct sess_px *)(void *)(mem + off) : NULL, off += sz_px;
 	if (getrandom(cl_key, sizeof(cl_key), 0) != sizeof(cl_key))
 		cl_key[0] = rte_get_tsc_cycles(), cl_key[1] = rte_rand();
 	climit_init(&w->cl, mem + off, cfg->client_limits.table_size, cl_key), off += sz_cl;

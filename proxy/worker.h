@@ -44,14 +44,14 @@ struct worker_shared {
 	struct reload *policy; /* struct policy (policy.h), RCU-published; NULL: none */
 };
 
-/* A session's per-client accounting (sess_limit.c), per slot like sess_tls. */
-struct sess_cl {
-	uint32_t addr;  /* the client's address when climit tracks it, else 0 */
-	uint32_t paddr; /* a PROXY header's source (network order), if pxd */
-	uint16_t pport;
-	uint8_t junk;   /* closed for non-SMTP or pregreet: one more error */
-	uint8_t pxwait; /* listener index + 1 while the PROXY header is awaited */
-	uint8_t pxd;    /* paddr/pport hold the client */
+/* A session's PROXY header (sess_limit.c), per slot like sess_tls; the
+ * array exists only when some listener has accept_proxy, so other
+ * configurations pay nothing for it. */
+struct sess_px {
+	uint32_t addr; /* the header's source (network order), if ok */
+	uint16_t port;
+	uint8_t wait; /* listener index + 1 while the header is awaited */
+	uint8_t ok;   /* addr/port hold the client */
 };
 
 /* A session's TLS side (sess_tls.c), in a per-worker array indexed like
@@ -217,9 +217,10 @@ struct worker {
 	struct tls_stats tls_st;
 	struct tls_mem_arena tls_arena;
 	uint8_t tls_pt[WORKER_TLS_PT]; /* plaintext offered to the core */
-	/* per-client limits (sess_limit.c): the table and the slots' addresses */
+	/* per-client limits (sess_limit.c): the table; the PROXY headers, per
+	 * session slot, NULL without accept_proxy listeners */
 	struct climit cl;
-	struct sess_cl *cl_s;
+	struct sess_px *px;
 	uint64_t now; /* this loop iteration's clock (ms) */
 	/* session deadlines (smtp_tick) */
 	struct wheel wheel;

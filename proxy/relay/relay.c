@@ -490,7 +490,8 @@ void relay_stats_log(const struct relay *r)
 	       "aborts=%lu quits=%lu connects=%lu connect_fail=%lu bytes_out=%lu replies=%lu "
 	       "refusals=%lu early=%lu credits=%lu health_ok=%lu health_fail=%lu health_up=%lu "
 	       "health_down=%lu enq_retry=%lu proto_err=%lu rpool_empty=%lu tls_nocap=%lu "
-	       "tls_started=%lu tls_done=%lu tls_fail=%lu tls_discard=%lu reloads=%lu retired=%u",
+	       "tls_started=%lu tls_done=%lu tls_fail=%lu tls_discard=%lu msgs=%lu "
+	       "msgs_refused=%lu data_bytes=%lu reloads=%lu retired=%u",
 	       r->id, (unsigned long)s->opens, (unsigned long)s->ready, (unsigned long)s->none,
 	       (unsigned long)s->busy, (unsigned long)s->gone, (unsigned long)s->aborts,
 	       (unsigned long)s->quits, (unsigned long)s->connects, (unsigned long)s->connect_fail,
@@ -501,13 +502,15 @@ void relay_stats_log(const struct relay *r)
 	       (unsigned long)s->proto_err, (unsigned long)s->rpool_empty,
 	       (unsigned long)s->tls_nocap, (unsigned long)s->tls_started,
 	       (unsigned long)s->tls_done, (unsigned long)s->tls_fail,
-	       (unsigned long)s->tls_discard, (unsigned long)s->reloads, r->n_retired);
+	       (unsigned long)s->tls_discard, (unsigned long)s->msgs,
+	       (unsigned long)s->msgs_refused, (unsigned long)s->data_bytes,
+	       (unsigned long)s->reloads, r->n_retired);
 	/* One line per backend: 64 of them would not fit a log line. */
 	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
 		log_kv(LOG_LVL_INFO,
 		       "event=relay_backend_stats relay=%u backend=%s connects=%lu fail=%lu up=%u "
-		       "conns=%u tls_fail=%lu",
+		       "conns=%u tls_fail=%lu msgs=%lu",
 		       r->id, r->cfg->backends[b].name, (unsigned long)s->be_connects[b],
 		       (unsigned long)s->be_fail[b], r->be[b].up, r->be[b].conns,
-		       (unsigned long)s->be_tls_fail[b]);
+		       (unsigned long)s->be_tls_fail[b], (unsigned long)s->be_msgs[b]);
 }

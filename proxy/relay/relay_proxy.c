@@ -36,10 +36,7 @@ int relay_proxy_v1(char *buf, size_t cap, uint32_t src, uint16_t sport, uint32_t
 	    cap);
 }
 
-/* spec §2.2: the signature can never be confused with a v1 line or with
- * SMTP: it holds CR LF CR LF NUL. */
-static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
-				 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+static const uint8_t sig[RELAY_PP2_SIG_LEN] = RELAY_PP2_SIG;
 
 int relay_proxy_v1_unknown(char *buf, size_t cap)
 {
@@ -51,9 +48,9 @@ int relay_proxy_v2_local(uint8_t *buf, size_t cap)
 	if (cap < RELAY_PROXY_V2_LOCAL_LEN)
 		return -ENOSPC;
 	memcpy(buf, sig, sizeof(sig));
-	buf[12] = 0x20; /* version 2, command LOCAL */
-	buf[13] = 0x00; /* AF_UNSPEC, UNSPEC */
-	buf[14] = 0;    /* no address block */
+	buf[12] = RELAY_PP2_LOCAL;
+	buf[13] = RELAY_PP2_UNSPEC;
+	buf[14] = 0; /* no address block */
 	buf[15] = 0;
 	return (int)RELAY_PROXY_V2_LOCAL_LEN;
 }
@@ -64,10 +61,10 @@ int relay_proxy_v2(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint3
 	if (cap < RELAY_PROXY_V2_LEN)
 		return -ENOSPC;
 	memcpy(buf, sig, sizeof(sig));
-	buf[12] = 0x21; /* version 2, command PROXY */
-	buf[13] = 0x11; /* AF_INET, STREAM */
-	buf[14] = 0;    /* address block length, big-endian: 12 */
-	buf[15] = 12;
+	buf[12] = RELAY_PP2_PROXY;
+	buf[13] = RELAY_PP2_TCP4;
+	buf[14] = 0; /* address block length, big-endian */
+	buf[15] = RELAY_PP2_ADDR4_LEN;
 	memcpy(buf + 16, &src, 4);
 	memcpy(buf + 20, &dst, 4);
 	memcpy(buf + 24, &sport, 2);

@@ -13,10 +13,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The PROXY protocol on the wire, shared by these encoders and the parser
+ * of accept_proxy listeners (proxy/pxhdr.c): macros only, so the parser
+ * needs no link to this library. v2 (spec §2.2): the 12-byte signature
+ * (it holds CR LF CR LF NUL: never a v1 line or SMTP), version/command,
+ * family/protocol, a 16-bit big-endian length, then the address block. */
+#define RELAY_PP2_SIG                                                                    \
+	{ 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a }
+#define RELAY_PP2_SIG_LEN   12u
+#define RELAY_PP2_HDR_LEN   16u  /* signature, version/command, family, length */
+#define RELAY_PP2_LOCAL     0x20 /* version 2, command LOCAL */
+#define RELAY_PP2_PROXY     0x21 /* version 2, command PROXY */
+#define RELAY_PP2_UNSPEC    0x00 /* AF_UNSPEC, UNSPEC */
+#define RELAY_PP2_TCP4      0x11 /* AF_INET, STREAM */
+#define RELAY_PP2_ADDR4_LEN 12u  /* src, dst, sport, dport */
+
 /* PROXY v1's longest line, CRLF included (spec §2.1: 107 bytes). */
 #define RELAY_PROXY_V1_MAX 107u
 /* PROXY v2 for TCP over IPv4: 16-byte header + 12 address bytes. */
-#define RELAY_PROXY_V2_LEN 28u
+#define RELAY_PROXY_V2_LEN (RELAY_PP2_HDR_LEN + RELAY_PP2_ADDR4_LEN)
 /* "XCLIENT ADDR=255.255.255.255 PORT=65535\r\n" */
 #define RELAY_XCLIENT_MAX 48u
 /* "EHLO " + a 255-byte argument + CRLF */
@@ -46,7 +61,7 @@ int relay_proxy_v2_ssl(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, u
 		       uint16_t dport, const char *version, const char *cipher);
 
 /* PROXY v2 LOCAL header: 16 bytes, no address block. */
-#define RELAY_PROXY_V2_LOCAL_LEN 16u
+#define RELAY_PROXY_V2_LOCAL_LEN RELAY_PP2_HDR_LEN
 
 /* The headers of a connection the relay makes on its own behalf (health
  * checks), so that a backend that insists on a header still answers: v1

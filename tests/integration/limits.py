@@ -16,27 +16,15 @@ import socket
 import sys
 import time
 
+import checks
+from checks import done, report
+
 ADDR, PID, LOG, CONF, ALLOW, DENY = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
 A2, A3, A4, A5 = "198.18.1.2", "198.18.1.3", "198.18.1.4", "198.18.1.5"
-fails = 0
-
-
-def report(ok, what, got=""):
-    global fails
-    if ok:
-        print("ok   " + what)
-    else:
-        fails += 1
-        print("FAIL %s: got %r" % (what, got))
-    sys.stdout.flush()
 
 
 def conn(src, timeout=5.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((src, 0))
-    s.settimeout(timeout)
-    s.connect((ADDR, 25))
-    return s
+    return checks.conn(ADDR, src, timeout)
 
 
 def line(s):
@@ -228,5 +216,4 @@ report(re.match(GREET, g) is not None, "... while .4 is served", g)
 s.close()
 h.close()
 
-print("fails=%d" % fails)
-sys.exit(1 if fails else 0)
+done()

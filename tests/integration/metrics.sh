@@ -9,7 +9,12 @@
 # Mix: 7 HTTP requests, 5 SSH banners, 3 TLS ClientHellos (each closed with
 # 500), 4 sessions with one over-long line each (500, then QUIT), 2 STARTTLS
 # sessions (openssl s_client: EHLO, STARTTLS, EHLO and QUIT under TLS), 6
-# messages delivered to the recording backend on 6 sessions.
+# messages delivered to the recording backend on 6 sessions. All of these
+# come from the allow-listed 198.18.1.2; then, from other addresses of the
+# client namespace, the lists and limits: 198.18.1.3 (client_limits.sessions
+# = 1) holds a session open and its second one gets 421 4.7.0; deny-listed
+# 198.18.1.5 gets 554 5.7.1; a session of .3 reset by the client gives its
+# count back (the next one is greeted).
 . "$(dirname "$0")/relay_lib.sh"
 
 conf=$RELAY_TMP/metrics.conf
@@ -32,10 +37,19 @@ tls = {
 log = {
 	junk_interval_s = 1;
 	junk_samples = 2;
-};""" % (sys.argv[3], sys.argv[3])
+};
+
+client_limits = { sessions = 1; action = "reply"; table_size = 1024; };
+lists = { allow = "%s/allow.txt"; deny = "%s/deny.txt"; };""" % ((sys.argv[3],) * 4)
 open(sys.argv[2], "w").write(text.replace(old, new))
 PY
+echo "198.18.1.2/32 # the mix" >"$RELAY_TMP/allow.txt"
+echo "198.18.1.5" >"$RELAY_TMP/deny.txt"
+chmod 0644 "$RELAY_TMP/allow.txt" "$RELAY_TMP/deny.txt"
 relay_up it_mx --backend record --backend-proxy v2 --config "$conf"
+for a in 3 5; do
+	ip netns exec "$CLIENT_NS" ip addr add "198.18.1.$a/24" dev "bwc-$LAB_NAME"
+done
 prefix=bw-lab-$LAB_NAME
 lns=bw-$LAB_NAME-lab
 
@@ -76,22 +90,58 @@ mail=$(cli "$PY" "$root/tests/integration/metrics_mail.py" "$BULWARK_ADDR" 6 2>&
 qids=$("$PY" -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["qids"]))' "$mail")
 dbytes=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["bytes"])' "$mail")
 (($(stored) == 6)) && ok "... the recorder stored 6" || fail "... the recorder stored $(stored), not 6"
+# the lists and limits: .3 holds one session (greeted), its second is
+# refused 421 4.7.0; .5 is refused 554 5.7.1; then .3's first QUITs
+lim=$(cli "$PY" - "$BULWARK_ADDR" <<'PY' 2>&1
+import socket, struct, sys, time
+
+def conn(src):
+    s = socket.create_connection((sys.argv[1], 25), timeout=10, source_address=(src, 0))
+    f = s.makefile("rb")
+    return s, f
+
+s1, f1 = conn("198.18.1.3")
+print("held:", f1.readline().decode().strip())
+for src in ("198.18.1.3", "198.18.1.5"):
+    s, f = conn(src)
+    print(src, f.readline().decode().strip(), "closed" if f.readline() == b"" else "open")
+    s.close()
+s1.sendall(b"QUIT\r\n")
+print("quit:", f1.readline().decode().strip())
+s1.close()
+# a session that ends by the client's RST also gives its count back
+s, f = conn("198.18.1.3")
+print("rst:", f.readline().decode().strip())
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+f.close()  # the file holds the socket open: both must go for the RST
+s.close()
+time.sleep(0.5)
+s, f = conn("198.18.1.3")
+print("after rst:", f.readline().decode().strip())
+s.sendall(b"QUIT\r\n")
+print("quit:", f.readline().decode().strip())
+s.close()
+PY
+)
+expect "lists and limits: .3 held, its second session 421 4.7.0, .5 554 5.7.1" "$lim" \
+	'^held: 220 ' '^198\.18\.1\.3 421 4\.7\.0 .* closed$' '^198\.18\.1\.5 554 5\.7\.1 .* closed$' \
+	'^quit: 221 ' '^rst: 220 ' '^after rst: 220 '
 sleep 2.5 # the sessions' last segments, one junk summary interval and more
 
 # --- what each reader must show: /metrics series, telemetry key, bulwark-stat key
 want=(
-	'bulwark_connections_total{worker="0"}|connections|connections|27'
+	'bulwark_connections_total{worker="0"}|connections|connections|32'
 	'bulwark_sessions_closed_total{worker="0",reason="nonsmtp"}|closed/nonsmtp|sessions_closed{reason=nonsmtp}|15'
-	'bulwark_sessions_closed_total{worker="0",reason="quit"}|closed/quit|sessions_closed{reason=quit}|12'
+	'bulwark_sessions_closed_total{worker="0",reason="quit"}|closed/quit|sessions_closed{reason=quit}|14'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="http"}|nonsmtp/http|sessions_nonsmtp{signature=http}|7'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="ssh"}|nonsmtp/ssh|sessions_nonsmtp{signature=ssh}|5'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="tls"}|nonsmtp/tls|sessions_nonsmtp{signature=tls}|3'
 	'bulwark_sessions_nonsmtp_total{worker="0",signature="binary"}|nonsmtp/binary|sessions_nonsmtp{signature=binary}|0'
-	'bulwark_replies_total{worker="0",code="220"}|replies/220|replies{code=220}|29'
+	'bulwark_replies_total{worker="0",code="220"}|replies/220|replies{code=220}|32'
 	'bulwark_replies_total{worker="0",code="500"}|replies/500|replies{code=500}|19'
 	'bulwark_replies_total{worker="0",code="354"}|replies/354|replies{code=354}|6'
 	'bulwark_replies_total{worker="0",code="250"}|replies/250|replies{code=250}|32'
-	'bulwark_replies_total{worker="0",code="221"}|replies/221|replies{code=221}|12'
+	'bulwark_replies_total{worker="0",code="221"}|replies/221|replies{code=221}|14'
 	'bulwark_sessions_relayed_total{worker="0"}|relayed|sessions_relayed|6'
 	'bulwark_starttls_total{worker="0"}|starttls|starttls|2'
 	'bulwark_tls_handshakes_started_total{worker="0"}|tls_started|tls_handshakes_started|2'
@@ -107,6 +157,23 @@ want=(
 	'bulwark_backend_failures_total{relay="0",backend="lab"}|backend_failures/lab|backend_failures{backend=lab}|0'
 	'bulwark_backend_messages_total{relay="0",backend="lab"}|backend_messages/lab|backend_messages{backend=lab}|6'
 	'bulwark_backend_up{relay="0",backend="lab"}|backend_up/lab|backend_up{backend=lab}|1'
+	'bulwark_sessions_closed_total{worker="0",reason="limit"}|closed/limit|sessions_closed{reason=limit}|1'
+	'bulwark_sessions_closed_total{worker="0",reason="denied"}|closed/denied|sessions_closed{reason=denied}|1'
+	'bulwark_replies_total{worker="0",code="421"}|replies/421|replies{code=421}|1'
+	'bulwark_replies_total{worker="0",code="554"}|replies/554|replies{code=554}|1'
+	'bulwark_clients_allowed_total{worker="0"}|allowed|clients_allowed|27'
+	'bulwark_sessions_reset_total{worker="0"}|reset|sessions_reset|1'
+	'bulwark_clients_denied_total{worker="0"}|denied|clients_denied|1'
+	'bulwark_client_limit_refused_total{worker="0",limit="sessions"}|limit_refused/sessions|client_limit_refused{limit=sessions}|1'
+	'bulwark_client_limit_refused_total{worker="0",limit="rate"}|limit_refused/rate|client_limit_refused{limit=rate}|0'
+	'bulwark_client_limit_refused_total{worker="0",limit="errors"}|limit_refused/errors|client_limit_refused{limit=errors}|0'
+	'bulwark_client_limit_syn_dropped_total{worker="0"}|limit_syn_dropped|client_limit_syn_dropped|0'
+	'bulwark_client_limit_untracked_total{worker="0"}|limit_untracked|client_limit_untracked|0'
+	'bulwark_proxy_headers_total{worker="0",result="ok"}|proxy_ok|proxy_headers{result=ok}|0'
+	'bulwark_tls_sessions_live{worker="0"}|tls_live|tls_sessions_live|0'
+	'bulwark_work_area_waits_total{worker="0",pool="line"}|line_wait|work_area_waits{pool=line}|0'
+	'bulwark_backend_tls_handshakes_started_total{relay="0"}|be_tls_started|backend_tls_handshakes_started|0'
+	'bulwark_backend_tls_failures_total{relay="0",backend="lab"}|backend_tls_failures/lab|backend_tls_failures{backend=lab}|0'
 )
 prom=$(metrics)
 tel=$(echo /bulwark/stats | "$PY" /usr/bin/dpdk-telemetry.py -f "$prefix" 2>&1 | grep '^{"/bulwark/stats"' || true)
@@ -137,7 +204,7 @@ code=$(ip netns exec "$lns" curl -s -m 5 -o /dev/null -w '%{http_code}' http://1
 code=$(ip netns exec "$lns" curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9890/metrics)
 [[ $code == 405 ]] && ok "POST /metrics: 405" || fail "POST /metrics: HTTP $code, not 405"
 tw=$(echo /bulwark/workers | "$PY" /usr/bin/dpdk-telemetry.py -f "$prefix" 2>&1 | grep '^{' || true)
-expect "/bulwark/workers: per-worker arrays" "$tw" '"connections": \[27\]' '"workers": 1'
+expect "/bulwark/workers: per-worker arrays" "$tw" '"connections": \[32\]' '"workers": 1'
 tb=$(echo /bulwark/backends | "$PY" /usr/bin/dpdk-telemetry.py -f "$prefix" 2>&1 | grep '^{' || true)
 expect "/bulwark/backends: names and per-backend arrays" "$tb" '"names": \["lab"\]' \
 	'"backend_connects": \[6\]' '"backend_messages": \[6\]'
@@ -164,6 +231,6 @@ tot() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$js" | awk '{ s += $1 } END { pri
 	fail "... they add up to nonsmtp=$(tot nonsmtp) http=$(tot sig_http) ssh=$(tot sig_ssh) tls=$(tot sig_tls) replies_500=$(tot replies_500)" "$js"
 expect "... with sampled client addresses" "$js" 'samples=198\.18\.1\.2(,198\.18\.1\.2)?$'
 m=$(grep -c . "$BULWARK_LOG" || true)
-echo "     (log: $m lines for 27 sessions)"
+echo "     (log: $m lines for 32 sessions)"
 
 finish

@@ -323,6 +323,15 @@ static const struct bad {
 	  3, "ports[0].gateway", "not a host on the port's subnet" },
 	{ BASE "backends = ( { address = \"mta.example\"; } );\n", 4, "backends[0].address",
 	  "not an IPv4 address" },
+	/* the dotted-quad syntax shared with the lists (cidr_quad) */
+	{ BASE "backends = ( { address = \"198.18.01.2\"; } );\n", 4, "backends[0].address",
+	  "not an IPv4 address" },
+	{ BASE "backends = ( { address = \"198.18.0\"; } );\n", 4, "backends[0].address",
+	  "not an IPv4 address" },
+	{ BASE "backends = ( { address = \"198.18.0.2.\"; } );\n", 4, "backends[0].address",
+	  "not an IPv4 address" },
+	{ BASE "backends = ( { address = \"198.18.0.2000\"; } );\n", 4, "backends[0].address",
+	  "not an IPv4 address" },
 	{ PORT "listeners = ( { port = 25; address = \"198.18.0.9\"; } );\n" SMTP, 2,
 	  "listeners[0].address", "not the address of any port" },
 	/* contradictions */
