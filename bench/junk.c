@@ -441,7 +441,9 @@ static int cfg_text(char *buf, size_t cap, uint32_t sessions, uint32_t bufs)
 	    "workers = { count = 1; burst = 32;\n"
 	    "  idle_backoff = { enabled = false; empty_polls = 256; sleep_us = 100; }; };\n"
 	    "limits = { sessions = %u; half_open = 8192; time_wait = 65536;\n"
-	    "  time_wait_ms = 60000; linger_ms = 2000; buffers = %u; buffer_size = 4096; };\n"
+	    "  time_wait_ms = 60000; linger_ms = 2000; buffers = %u; buffer_size = 4096;\n"
+	    /* shedding off: the idle run (-r 0) fills the session pool on purpose */
+	    "  shed_at = 0; };\n"
 	    "smtp = { hostname = \"mx.bench.example\"; };\n",
 	    sessions, bufs);
 }

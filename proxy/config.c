@@ -129,13 +129,13 @@ static int parse_limits(struct cfg_ctx *x, const config_setting_t *root, struct 
 	    (rc = cfg_u32(x, g, "session_mem", 262144, 64u << 20, &l->session_mem)) ||
 	    (rc = cfg_u32(x, g, "line_buffers", 0, 16u << 20, &l->line_buffers)) ||
 	    (rc = cfg_u32(x, g, "auth_line_buffers", 0, 1u << 20, &l->auth_line_buffers)) ||
-	    (rc = cfg_u32(x, g, "shed_at", 1, 100, &shed)) ||
+	    (rc = cfg_u32(x, g, "shed_at", 0, 100, &shed)) ||
 	    (rc = cfg_u32(x, g, "shed_critical_at", 1, 100, &crit)) ||
 	    (rc = cfg_u32(x, g, "shed_timeout_ms", 1000, 300000, &l->shed_timeout_ms)))
 		return rc;
 	l->shed_at = (uint8_t)shed;
 	l->shed_critical_at = (uint8_t)crit;
-	if (crit < shed)
+	if (shed != 0 && crit < shed)
 		return cfg_fail(x,
 				config_setting_get_member(g, "shed_critical_at")
 				    ? config_setting_get_member(g, "shed_critical_at")

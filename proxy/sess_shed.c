@@ -109,7 +109,9 @@ void sess_shed_poll(struct worker *w, uint64_t now)
 	p = sess_shed_pressure(w);
 	if (p > w->st.shed_peak)
 		w->st.shed_peak = p;
-	if (p >= l->shed_critical_at)
+	if (l->shed_at == 0) /* shedding off */
+		lvl = 0;
+	else if (p >= l->shed_critical_at)
 		lvl = 2;
 	else if (p >= l->shed_at || (w->shed && p + SESS_SHED_HYST >= l->shed_at))
 		lvl = 1;

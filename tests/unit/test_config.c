@@ -265,7 +265,7 @@ static const struct bad {
 	  "out of range" },
 	{ BASE "limits = { syncookie_rotate_s = 60; };\n", 4, "limits.syncookie_rotate_s",
 	  "60 is out of range 128..86400" },
-	{ BASE "limits = { shed_at = 0; };\n", 4, "limits.shed_at", "0 is out of range 1..100" },
+	{ BASE "limits = { shed_at = 101; };\n", 4, "limits.shed_at", "101 is out of range 0..100" },
 	{ BASE "limits = { shed_critical_at = 101; };\n", 4, "limits.shed_critical_at",
 	  "101 is out of range 1..100" },
 	{ BASE "limits = {\n shed_at = 90;\n shed_critical_at = 85;\n};\n", 6,
@@ -520,6 +520,11 @@ static void test_broken(void)
 	CHECK_EQ(cfg.listeners[0].proxy_timeout_ms, 500);
 	CHECK_EQ(cfg.listeners[1].accept_proxy, 0);
 	CHECK_EQ(cfg.listeners[1].proxy_timeout_ms, 3000);
+	/* shed_at = 0 turns shedding off; shed_critical_at is then not checked */
+	CHECK_EQ(cfg_load_string(&cfg, BASE "limits = { shed_at = 0; shed_critical_at = 1; };\n",
+				 "test.conf", err, sizeof(err)),
+		 0);
+	CHECK_EQ(cfg.limits.shed_at, 0);
 	/* a file that is not there */
 	CHECK_EQ(cfg_load(&cfg, "/nonexistent/bulwark.conf", err, sizeof(err)), -ENOENT);
 	CHECK_ERR(err, "/nonexistent/bulwark.conf: cannot read");
