@@ -58,9 +58,6 @@ int cfg_parse_listener_proxy(struct cfg_ctx *x, const config_setting_t *g, struc
 	if (!l->accept_proxy && (from || config_setting_get_member(g, "proxy_timeout_ms")))
 		return cfg_fail(x, from ? from : config_setting_get_member(g, "proxy_timeout_ms"),
 				"applies only with accept_proxy = true");
-	if (l->accept_proxy && l->tls == CFG_TLS_IMPLICIT)
-		return cfg_fail(x, config_setting_get_member(g, "accept_proxy"),
-				"is not supported with tls = \"implicit\" yet");
 	return 0;
 }
 

@@ -620,8 +620,16 @@ static int sess_begin(struct worker *w, struct sess *se, uint8_t li, uint32_t ad
 		/* implicit TLS: the core starts once the handshake is done
 		 * (sess_tls.c; during the drain it then answers 421 4.3.2);
 		 * at the handshake cap the connection is closed before any
-		 * handshake */
+		 * handshake. So is it at critical memory pressure: no 421 can
+		 * be sent before TLS (RFC 8314 §3: implicit TLS is
+		 * negotiated at once on connecting), and a handshake is what
+		 * costs memory. */
 		memset(&se->s, 0, sizeof(se->s));
+		if (w->shed == 2) {
+			w->st.shed_refused++;
+			sess_close(w, se, now);
+			return -1;
+		}
 		if (sess_tls_start(w, se, li, 1, now) != 0) {
 			sess_close(w, se, now);
 			return -1;
@@ -709,6 +717,10 @@ static size_t up_recv(void *arg, struct tcp_conn *c, const uint8_t *p, size_t le
 			return k == 0 ? 0 : len;
 		if (sess_begin(wp->w, se, li, addr, now) != 0 || !se->used || se->c != c)
 			return len;
+		/* implicit TLS (465) behind a balancer: the header came in
+		 * the clear; the bytes after it (the ClientHello, maybe in
+		 * the same segment) are offered again at once (tcp_rcv.c's
+		 * offer loop) and reach sess_tls_recv below */
 		if ((size_t)k == len || se->ovf != 0 || (se->flags & SESS_F_CLOSE) ||
 		    sess_tls_of(wp->w, se) != NULL)
 			return (size_t)k;

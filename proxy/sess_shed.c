@@ -15,7 +15,9 @@
  * listener's shed configuration (worker_shared.smtp_shed: shed_timeout_ms
  * as its command timeout and greeting wait, error_limit 1), so idle and
  * erring clients leave sooner; at level 2 a new connection reads 421 4.3.2
- * instead of the greeting. A relayed session is never touched. Entering
+ * instead of the greeting (on implicit TLS, where nothing can precede the
+ * handshake, it is closed before it: sess_begin; a handshake that ends
+ * while shedding starts on the shed configuration: tls_opened). A relayed session is never touched. Entering
  * and leaving a level walks the session array once (not per packet).
  */
 #include <stdint.h>

@@ -197,8 +197,10 @@ static int tls_opened(struct worker *w, struct sess *se, struct sess_tls *t, uin
 	wheel_cancel(&w->wheel, &se->tm);
 	smtp_out_reset(&w->out);
 	if (t->implicit)
-		smtp_start(&se->s, &w->sh->smtp[t->li], NULL, sess_work_cap(&w->sh->smtp[t->li]),
-			   now, &w->out);
+		/* shedding (sess_shed.c) began during the handshake: junk-first
+		 * limits from the start, as sess_begin gives plaintext ones */
+		smtp_start(&se->s, w->shed ? &w->sh->smtp_shed[t->li] : &w->sh->smtp[t->li], NULL,
+			   sess_work_cap(&w->sh->smtp[t->li]), now, &w->out);
 	else
 		smtp_tls_started(&se->s, now, &w->out);
 	if (w->draining) {
@@ -206,6 +208,13 @@ static int tls_opened(struct worker *w, struct sess *se, struct sess_tls *t, uin
 		smtp_out_reset(&w->out);
 		smtp_drain(&se->s, now, &w->out);
 		w->st.drained++;
+	} else if (t->implicit && w->shed == 2) {
+		/* critical pressure came during the handshake: now a 421
+		 * 4.3.2 can be sent, in TLS, instead of the greeting
+		 * (RFC 5321 §3.8: 421, then close) */
+		smtp_out_reset(&w->out);
+		smtp_refuse(&se->s, SMTP_R_BUSY, now, &w->out);
+		w->st.shed_refused++;
 	}
 	return sess_carry(w, se, now) != 0 ? -1 : 0;
 }
