@@ -759,29 +759,6 @@ static int reload_fixed(const struct cfg *c, const struct cfg *n)
 	return k;
 }
 
-/* 1 when a and b differ in a backend with tls = "starttls" (at either
- * index): each relay keeps one client TLS context per backend index, made
- * at startup (relay.c), so such a change waits for a restart. */
-static int tls_backends_differ(const struct cfg *a, const struct cfg *b)
-{
-	for (uint32_t i = 0; i < CFG_BACKENDS_MAX; i++) {
-		int ta = i < a->n_backends && a->backends[i].tls != CFG_TLS_NONE;
-		int tb = i < b->n_backends && b->backends[i].tls != CFG_TLS_NONE;
-		struct cfg_backend x, y;
-
-		if (!ta && !tb)
-			continue;
-		if (ta != tb)
-			return 1;
-		x = a->backends[i];
-		y = b->backends[i];
-		x.line = y.line = 0;
-		if (memcmp(&x, &y, sizeof(x)) != 0)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * SIGHUP: reads the config file again and hands its backend set
  * (backends[], relay.balance, the relay's timeouts and health knobs) to
@@ -820,14 +797,6 @@ static void main_reload_backends(struct main_ctx *m, struct cfg *n)
 		rl.ring_size = m->cfg->relay.ring_size;
 		rc->relay = rl;
 	}
-	if (tls_backends_differ(cur, rc)) {
-		log_kv(LOG_LVL_WARN,
-		       "event=reload_needs_restart key=backends msg=\"a backend with tls = "
-		       "starttls was added, removed, moved or changed: needs a restart, the "
-		       "running backends stay\"");
-		free(rc);
-		return;
-	}
 	if (memcmp(rc->backends, cur->backends, sizeof(rc->backends)) == 0 &&
 	    rc->n_backends == cur->n_backends &&
 	    memcmp(&rc->relay, &cur->relay, sizeof(rc->relay)) == 0) {
@@ -835,6 +804,25 @@ static void main_reload_backends(struct main_ctx *m, struct cfg *n)
 		       rc->n_backends);
 		free(rc);
 		return;
+	}
+	/* The client TLS contexts of the new set, one per relay as at
+	 * startup, made here (they read the CA files) and handed with it in
+	 * ctl_tls (written before the release store of ctl_cfg; no relay
+	 * touches ctl_tls between two reloads). A file that does not load
+	 * keeps the running set. */
+	for (uint16_t i = 0; i < m->n_rlaunched; i++) {
+		char err[CFG_ERR_MAX + 256] = "";
+
+		if (relay_tls_build(rc, m->relays[i]->ctl_tls, err, sizeof(err)) != 0) {
+			log_kv(LOG_LVL_ERR,
+			       "event=reload_failed key=backends msg=\"%s\" kept=\"the running "
+			       "backends\"",
+			       unquote(err));
+			while (i-- > 0)
+				relay_tls_free(m->relays[i]->ctl_tls);
+			free(rc);
+			return;
+		}
 	}
 	m->rcfg_next = rc;
 	for (uint16_t i = 0; i < m->n_rlaunched; i++)
@@ -886,6 +874,10 @@ static int main_reload_poll(struct main_ctx *m)
 	for (uint16_t i = 0; i < m->n_rlaunched; i++)
 		if (__atomic_load_n(&m->relays[i]->ack_cfg, __ATOMIC_ACQUIRE) != m->rcfg_next)
 			return 1;
+	/* every relay adopted the new contexts: the ones each left in
+	 * ctl_tls are no longer picked (sessions in TLS keep theirs alive) */
+	for (uint16_t i = 0; i < m->n_rlaunched; i++)
+		relay_tls_free(m->relays[i]->ctl_tls);
 	free(m->rcfg);
 	m->rcfg = m->rcfg_next;
 	m->rcfg_next = NULL;

@@ -201,23 +201,12 @@ int relay_init(struct relay *r, const struct cfg *cfg, struct relay_pair *pairs,
 		snprintf(err, errlen, "relay %u: bad relay count or too many backends", id);
 		return -EINVAL;
 	}
-	for (uint32_t b = 0; b < cfg->n_backends; b++) {
-		const struct cfg_backend *cb = &cfg->backends[b];
-		struct tls_cctx_conf cc = { .verify = cb->tls_verify == CFG_TLS_VERIFY_CA
-							  ? TLS_CLI_VERIFY_CA
-							  : TLS_CLI_VERIFY_NONE,
-					    .ca = cb->tls_ca };
-		char why[200];
-		int rc;
-
-		if (cb->tls == CFG_TLS_NONE)
-			continue;
+	{
 		/* Never send in the clear what the config says goes under
 		 * TLS: no context, no start. */
-		rc = tls_cctx_new(&cc, &r->tls[b], why, sizeof(why));
+		int rc = relay_tls_build(cfg, r->tls, err, errlen);
+
 		if (rc) {
-			snprintf(err, errlen, "%s:%u: backends[%u] (%s): %s", cfg->file, cb->line,
-				 b, cb->name, why);
 			relay_destroy(r);
 			return rc;
 		}
@@ -295,10 +284,8 @@ void relay_destroy(struct relay *r)
 	}
 	free(r->ws);
 	r->ws = NULL;
-	for (uint32_t b = 0; b < CFG_BACKENDS_MAX; b++) {
-		tls_cctx_free(r->tls[b]);
-		r->tls[b] = NULL;
-	}
+	relay_tls_free(r->tls);
+	relay_tls_free(r->ctl_tls); /* a reload's, if relay_main never took it */
 	if (r->ep >= 0)
 		close(r->ep);
 	r->ep = -1;
@@ -403,12 +390,51 @@ static void after_batch(struct relay *r)
 	}
 }
 
-int relay_main(void *arg)
+int relay_tls_build(const struct cfg *cfg, struct tls_cctx **out, char *err, size_t errlen)
 {
-	struct relay *r = arg;
-	struct epoll_event ev[RELAY_EP_EVENTS];
-	uint32_t empty = 0;
+	for (uint32_t b = 0; b < CFG_BACKENDS_MAX; b++)
+		out[b] = NULL;
+	for (uint32_t b = 0; b < cfg->n_backends; b++) {
+		const struct cfg_backend *cb = &cfg->backends[b];
+		struct tls_cctx_conf cc = { .verify = cb->tls_verify == CFG_TLS_VERIFY_CA
+							  ? TLS_CLI_VERIFY_CA
+							  : TLS_CLI_VERIFY_NONE,
+					    .ca = cb->tls_ca };
+		char why[200];
+		int rc;
 
+		if (cb->tls == CFG_TLS_NONE)
+			continue;
+		rc = tls_cctx_new(&cc, &out[b], why, sizeof(why));
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: backends[%u] (%s): %s", cfg->file, cb->line,
+				 b, cb->name, why);
+			relay_tls_free(out);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void relay_tls_free(struct tls_cctx **t)
+{
+	for (uint32_t b = 0; b < CFG_BACKENDS_MAX; b++) {
+		tls_cctx_free(t[b]); /* SSL_CTX_free: a session's SSL keeps its own reference */
+		t[b] = NULL;
+	}
+}
+
+void relay_tls_thread(struct relay *r)
+{
+	sigset_t pipe;
+	uint32_t b;
+
+	if (r->tls_thread)
+		return;
+	for (b = 0; b < CFG_BACKENDS_MAX && r->tls[b] == NULL; b++)
+		;
+	if (b == CFG_BACKENDS_MAX)
+		return;
 	/* OpenSSL's allocations for backend TLS come from this lcore's own
 	 * arena (DESIGN §2); without it, jemalloc's automatic one. OpenSSL
 	 * writes to the socket with write(), not send(MSG_NOSIGNAL): a
@@ -416,16 +442,20 @@ int relay_main(void *arg)
 	 * SIGPIPE is sent to the writing thread, so blocking it here (the
 	 * write then fails with EPIPE, handled as a broken backend) leaves
 	 * every other thread's disposition alone. */
-	for (uint32_t b = 0; b < r->cfg->n_backends; b++)
-		if (r->tls[b]) {
-			sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	(void)tls_mem_thread_init(&r->tls_arena);
+	r->tls_thread = 1;
+}
 
-			sigemptyset(&pipe);
-			sigaddset(&pipe, SIGPIPE);
-			pthread_sigmask(SIG_BLOCK, &pipe, NULL);
-			(void)tls_mem_thread_init(&r->tls_arena);
-			break;
-		}
+int relay_main(void *arg)
+{
+	struct relay *r = arg;
+	struct epoll_event ev[RELAY_EP_EVENTS];
+	uint32_t empty = 0;
+
+	relay_tls_thread(r);
 	while (!__atomic_load_n(&r->ctl_stop, __ATOMIC_ACQUIRE)) {
 		/* r->cfg may change below: no pointer into it outlives a pass */
 		const struct cfg_workers *wc = &r->cfg->workers;

@@ -171,9 +171,17 @@ struct relay {
 	uint64_t now, next_sweep; /* ms, CLOCK_MONOTONIC */
 
 	/* STARTTLS to backends: a client context per tls backend, and this
-	 * lcore's arena for OpenSSL's allocations. */
+	 * lcore's arena for OpenSSL's allocations (tls_thread: made, and
+	 * SIGPIPE blocked, by relay_tls_thread). */
 	struct tls_cctx *tls[CFG_BACKENDS_MAX];
 	struct tls_mem_arena tls_arena;
+	uint8_t tls_thread;
+	/* Backend reload with TLS: the main lcore stores the contexts of
+	 * ctl_cfg's backends here (relay_tls_build: it reads the CA files,
+	 * never done on a relay lcore) before ctl_cfg; relay_reload adopts
+	 * them and leaves the ones it had here, for the main lcore to free
+	 * (relay_tls_free) once ack_cfg == ctl_cfg. */
+	struct tls_cctx *ctl_tls[CFG_BACKENDS_MAX];
 	struct relay_stats st;
 } __rte_cache_aligned;
 
@@ -205,6 +213,21 @@ void relay_destroy(struct relay *r);
  * its previous cfg: the caller may free it once r->ack_cfg == nc.
  */
 void relay_reload(struct relay *r, const struct cfg *nc);
+
+/* The client TLS contexts of cfg's tls = "starttls" backends into
+ * out[CFG_BACKENDS_MAX], indexed like cfg->backends (NULL elsewhere).
+ * Reads CA files: main lcore only. Returns 0, or -errno with err naming
+ * the backend and the file (nothing left allocated). */
+int relay_tls_build(const struct cfg *cfg, struct tls_cctx **out, char *err, size_t errlen);
+
+/* Frees t[CFG_BACKENDS_MAX] and sets them NULL. A context a session's TLS
+ * connection still uses lives on until that connection is freed (OpenSSL
+ * counts SSL_CTX references: SSL_new takes one, SSL_free drops it). */
+void relay_tls_free(struct tls_cctx **t);
+
+/* On r's lcore, once it has a TLS context: its OpenSSL arena, SIGPIPE
+ * blocked. Idempotent. */
+void relay_tls_thread(struct relay *r);
 
 /* Logs r's counters as one key=value line (proxy/log.h, event=relay_stats),
  * then one line per backend (event=relay_backend_stats). */

@@ -458,14 +458,21 @@ static int hs_own_ehlo(struct relay *r, struct relay_sess *s, uint8_t st)
 	return 0;
 }
 
+/* s's backend's name; a reload may have removed it (RELAY_BE_RETIRED). */
+static const char *be_name(const struct relay *r, const struct relay_sess *s)
+{
+	return s->be < r->cfg->n_backends ? r->cfg->backends[s->be].name : "(removed by a reload)";
+}
+
 /* TLS to the backend failed: counted and logged once per session and
  * backend; the caller fails the backend over. */
 static void tls_failed(struct relay *r, struct relay_sess *s, const char *why)
 {
 	r->st.tls_fail++;
-	r->st.be_tls_fail[s->be]++;
+	if (s->be < r->cfg->n_backends)
+		r->st.be_tls_fail[s->be]++;
 	log_kv(LOG_LVL_WARN, "event=backend_tls_fail relay=%u backend=%s reason=\"%s\"", r->id,
-	       r->cfg->backends[s->be].name, why);
+	       be_name(r, s), why);
 }
 
 /* The 220 to our STARTTLS was read (and is off rbuf): drops every byte
@@ -474,11 +481,20 @@ static void tls_failed(struct relay *r, struct relay_sess *s, const char *why)
  * over). */
 static int tls_begin(struct relay *r, struct relay_sess *s)
 {
-	const struct cfg_backend *cb = &r->cfg->backends[s->be];
+	const struct cfg_backend *cb;
 	char ip[INET_ADDRSTRLEN];
 	uint32_t drained = 0;
 	ssize_t k;
 
+	if (s->be >= r->cfg->n_backends || r->tls[s->be] == NULL) {
+		/* A reload removed its backend before its handshake: the
+		 * context and name it was opened with are gone, and the
+		 * clear is never an option; it fails over, before any of
+		 * the client's commands went to this backend. */
+		tls_failed(r, s, "backend removed by a reload before its TLS handshake");
+		return -1;
+	}
+	cb = &r->cfg->backends[s->be];
 	/* RFC 3207 §4.2: the client MUST discard any knowledge obtained
 	 * from the server that was not obtained from the TLS negotiation
 	 * itself. Bytes after the 220 are not part of any reply we asked
@@ -582,7 +598,7 @@ static int sess_reply(struct relay *r, struct relay_sess *s, size_t len, int cod
 			log_kv(LOG_LVL_WARN,
 			       "event=backend_tls_fail relay=%u backend=%s reason=\"no STARTTLS "
 			       "in the EHLO reply\"",
-			       r->id, r->cfg->backends[s->be].name);
+			       r->id, be_name(r, s));
 			break;
 		}
 		if (s->rlen) { /* nothing was asked: a reply to nothing */

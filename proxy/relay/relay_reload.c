@@ -114,6 +114,19 @@ void relay_reload(struct relay *r, const struct cfg *nc)
 		if (s->has_be && s->be != RELAY_BE_RETIRED)
 			s->be = map[s->be];
 	}
+	/* The client TLS contexts of the new set (made on the main lcore,
+	 * indexed like nc->backends): adopted whole, so a kept backend whose
+	 * tls_ca or tls_name changed uses the new one from its next session
+	 * on; the previous ones go back through ctl_tls, freed by the main
+	 * lcore after every relay acked. A session in TLS keeps its SSL, which
+	 * holds its own reference to its context. */
+	for (uint32_t b = 0; b < CFG_BACKENDS_MAX; b++) {
+		struct tls_cctx *t = r->tls[b];
+
+		r->tls[b] = r->ctl_tls[b];
+		r->ctl_tls[b] = t;
+	}
+	relay_tls_thread(r);
 	memcpy(r->be, nbe, sizeof(r->be));
 	memcpy(r->st.be_connects, nconn, sizeof(nconn));
 	memcpy(r->st.be_fail, nfail, sizeof(nfail));

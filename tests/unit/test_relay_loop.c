@@ -1175,6 +1175,99 @@ static void test_reload(void)
 	CHECK_EQ(mta_conns(rd.ports[M_NOPIPE]), c_np + 1);
 }
 
+/* Backend reload with TLS backends: the client contexts of the new set
+ * are made as the main lcore makes them (relay_tls_build) and handed in
+ * ctl_tls; the relay adopts them and leaves its own there, which are freed
+ * at once here, while a session is still in TLS on one of them.
+ * 1. A reload removes the TLS backend "be0" that session 5 is open on and
+ *    adds "tls2" (the same MTA under another name: another backend): the
+ *    open session completes its mail over its TLS connection (its SSL
+ *    keeps its SSL_CTX), a new one goes to "tls2" with the new context.
+ * 2. A kept backend whose tls_ca changes (wrong CA: its session fails,
+ *    NONE) takes the new context on the reload: the next session is
+ *    verified and delivers. */
+static void test_reload_tls(void)
+{
+	static struct cfg nc1, nc2;
+	int c0 = mta_conns(rd.ports[M_TLS]);
+	char err[256] = "", raw[4096], tls[256];
+
+	rd_cfg_base();
+	rd_backend(rd.ports[M_TLS], 0, 0, 10); /* "be0" */
+	rd_backend_tls("ca.pem", "mta.test");
+	nc1 = rd.cfg;
+	snprintf(nc1.backends[0].name, sizeof(nc1.backends[0].name), "tls2");
+	rd_start();
+	rd_open(5, 1);
+	rd_cmd(5, 1, "MAIL FROM:<a@b>\r\n");
+	EXPECT_EVENT(5, 1, SMTP_BACKEND_READY);
+	EXPECT_REPLY(5, 1, "250 ");
+	if (!CHECK_EQ(relay_tls_build(&nc1, rd.rl.ctl_tls, err, sizeof(err)), 0) && check_show())
+		fprintf(stderr, "  %s\n", err);
+	CHECK(rd.rl.ctl_tls[0] != NULL && rd.rl.ctl_tls[0] != rd.rl.tls[0]);
+	reload_to(&nc1);
+	CHECK_EQ(rd.rl.n_retired, 1);
+	CHECK(rd.rl.ctl_tls[0] != NULL); /* the one session 5 was opened with */
+	relay_tls_free(rd.rl.ctl_tls);   /* freed while session 5 is in TLS */
+	rd_cmd(5, 1, "RCPT TO:<c@d>\r\n");
+	rd_cmd(5, 1, "DATA\r\n");
+	EXPECT_REPLY(5, 1, "250 ");
+	EXPECT_REPLY(5, 1, "354 ");
+	rd_body(5, 1, "Subject: r\r\n\r\nacross a reload\r\n.\r\n", 1);
+	EXPECT_REPLY(5, 1, "250 2.0.0 queued");
+	rd_ctl(RELAY_M_QUIT, 5, 1);
+	rd_open(6, 1);
+	rd_cmd(6, 1, "MAIL FROM:<e@f>\r\n");
+	EXPECT_EVENT(6, 1, SMTP_BACKEND_READY);
+	EXPECT_REPLY(6, 1, "250 ");
+	CHECK_EQ(rd.rl.be[0].conns, 1); /* session 6 on "tls2" */
+	rd_ctl(RELAY_M_QUIT, 6, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(rd.outstanding, 0);
+	rd_sleep_ms(300); /* the 221s and the closes */
+	rd_stop();
+	CHECK_EQ(rd.rl.st.reloads, 1);
+	CHECK_EQ(rd.rl.st.tls_started, 2);
+	CHECK_EQ(rd.rl.st.tls_done, 2);
+	CHECK_EQ(rd.rl.st.tls_fail, 0);
+	CHECK_EQ(rd.rl.st.be_connects[0], 1);
+	CHECK_EQ(rd.rl.st.proto_err, 0);
+	CHECK_EQ(rd.rl.st.gone, 0);
+	CHECK_EQ(mta_conns(rd.ports[M_TLS]), c0 + 2);
+	rd_mta_raw(rd.ports[M_TLS], c0 + 1, raw, sizeof(raw));
+	CHECK(strstr(raw, "RCPT TO:<c@d>\r\nDATA\r\n") && strstr(raw, "across a reload\r\n.\r\n"));
+	mta_tls(rd.ports[M_TLS], c0 + 1, tls, sizeof(tls));
+	CHECK(!strncmp(tls, "TLSv1.3 ", 8));
+	mta_tls(rd.ports[M_TLS], c0 + 2, tls, sizeof(tls));
+	CHECK(!strncmp(tls, "TLSv1.3 ", 8));
+
+	/* 2. the same backend, its CA fixed by a reload */
+	rd_cfg_base();
+	rd_backend(rd.ports[M_TLS], 0, 0, 10);
+	rd_backend_tls("wrongca.pem", "mta.test");
+	nc2 = rd.cfg;
+	snprintf(nc2.backends[0].tls_ca, sizeof(nc2.backends[0].tls_ca), "%s/ca.pem", rd.logdir);
+	rd_start();
+	rd_open(7, 1);
+	EXPECT_EVENT(7, 1, SMTP_BACKEND_NONE);
+	CHECK(rd_drain(RD_WAIT_MS));
+	CHECK_EQ(relay_tls_build(&nc2, rd.rl.ctl_tls, err, sizeof(err)), 0);
+	reload_to(&nc2);
+	relay_tls_free(rd.rl.ctl_tls);
+	rd_open(8, 1);
+	EXPECT_EVENT(8, 1, SMTP_BACKEND_READY);
+	rd_ctl(RELAY_M_QUIT, 8, 1);
+	CHECK(rd_drain(RD_WAIT_MS));
+	rd_sleep_ms(300);
+	rd_stop();
+	CHECK_EQ(rd.rl.st.tls_fail, 1);
+	CHECK_EQ(rd.rl.st.tls_done, 1);
+	CHECK_EQ(rd.rl.st.none, 1);
+	CHECK_EQ(mta_conns(rd.ports[M_TLS]), c0 + 4);
+	mta_tls(rd.ports[M_TLS], c0 + 4, tls, sizeof(tls));
+	CHECK(!strncmp(tls, "TLSv1.3 ", 8));
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64], err[256] = "";
@@ -1243,6 +1336,7 @@ int main(int argc, char **argv)
 	test_tls_health();
 	test_tls_die();
 	test_tls_backpressure();
+	test_reload_tls(); /* last: counts the TLS MTA's connections from here */
 	rd_mta_stop();
 	relay_pairs_free(&rd.pair, 1);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
