@@ -5,7 +5,8 @@
 # header from another source, none in time, or a ClientHello without one
 # is closed without a byte. Memory-pressure shedding on 465: a session
 # whose handshake ends while shedding runs on the shed limits; at critical
-# pressure a new connection is closed before its handshake (shed_refused).
+# pressure a new connection is closed before its handshake, and one whose
+# handshake ends then reads 421 4.3.2 in TLS (both shed_refused).
 # tests/integration/proxy_tls.py drives it. Lab it_gpx.
 . "$(dirname "$0")/relay_lib.sh"
 
@@ -45,5 +46,5 @@ reject "accept_proxy on 465 and shedding of 465" "$out" '^FAIL '
 st=$(stop_bulwark)
 expect "bulwark exits 0" "$st" '^0$'
 expect "worker counters" "$(cat "$BULWARK_LOG")" 'proxy_ok=[1-9]' 'proxy_denied=1 ' \
-	'proxy_bad=1 ' 'proxy_timeout=1 ' 'event=worker_shed_stats worker=0 .*refused=1 '
+	'proxy_bad=1 ' 'proxy_timeout=1 ' 'event=worker_shed_stats worker=0 .*refused=2 '
 finish
