@@ -522,11 +522,12 @@ static void test_broken(void)
 	CHECK_EQ(cfg.listeners[1].proxy_timeout_ms, 3000);
 	/* accept_proxy on implicit TLS (465): the header before the ClientHello
 	 * (the files are only checked readable here) */
-	CHECK_EQ(cfg_load_string(&cfg,
-				 PORT "tls = { cert = \"/dev/null\"; key = \"/dev/null\"; };\n"
-				      "listeners = ( { port = 465; tls = \"implicit\";\n"
-				      " accept_proxy = true; proxy_from = [ \"198.18.0.9\" ]; } );\n" SMTP,
-				 "test.conf", err, sizeof(err)),
+	CHECK_EQ(cfg_load_string(
+		     &cfg,
+		     PORT "tls = { cert = \"/dev/null\"; key = \"/dev/null\"; };\n"
+			  "listeners = ( { port = 465; tls = \"implicit\";\n"
+			  " accept_proxy = true; proxy_from = [ \"198.18.0.9\" ]; } );\n" SMTP,
+		     "test.conf", err, sizeof(err)),
 		 0);
 	CHECK_EQ(cfg.listeners[0].tls, CFG_TLS_IMPLICIT);
 	CHECK_EQ(cfg.listeners[0].accept_proxy, 1);
