@@ -17,7 +17,9 @@
  * erring clients leave sooner; at level 2 a new connection reads 421 4.3.2
  * instead of the greeting (on implicit TLS, where nothing can precede the
  * handshake, it is closed before it: sess_begin; a handshake that ends
- * while shedding starts on the shed configuration: tls_opened). A relayed session is never touched. Entering
+ * while shedding starts on the shed configuration, and a STARTTLS session
+ * whose handshake spanned a level change takes the level of its end:
+ * tls_opened). A relayed session is never touched. Entering
  * and leaving a level walks the session array once (not per packet).
  */
 #include <stdint.h>

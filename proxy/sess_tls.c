@@ -203,6 +203,16 @@ static int tls_opened(struct worker *w, struct sess *se, struct sess_tls *t, uin
 			   sess_work_cap(&w->sh->smtp[t->li]), now, &w->out);
 	else
 		smtp_tls_started(&se->s, now, &w->out);
+	if (!t->implicit && sess_shed_is(w, se) != (w->shed != 0)) {
+		/* shedding began or ended during the handshake (sess_shed.c
+		 * leaves handshaking sessions alone): the level of now */
+		uint8_t li = sess_li(w, se);
+
+		if (smtp_retune(&se->s, w->shed ? &w->sh->smtp_shed[li] : &w->sh->smtp[li], now,
+				&w->out) == 0 &&
+		    w->shed)
+			w->st.shed_tuned++;
+	}
 	if (w->draining) {
 		/* DESIGN §3: a new session reads 421 4.3.2 */
 		smtp_out_reset(&w->out);

@@ -227,6 +227,18 @@ def fill(lo, hi):
     return th
 
 
+# a STARTTLS session on 25 (pool at 1 of 20: no shedding) that holds its
+# ClientHello after the 220 to STARTTLS: shedding begins during its
+# handshake (sess_shed.c leaves handshaking sessions alone)
+st = conn(LB, port=25)
+st_g = [line(st)]
+st.sendall(b"EHLO st.example\r\n")
+r = line(st)
+while r[3:4] == "-":
+    r = line(st)
+st_g.append(r)
+st.sendall(b"STARTTLS\r\n")
+st_g.append(line(st))
 ths = fill(0, 12)
 time.sleep(0.6)
 s = conn(LB)
@@ -239,6 +251,20 @@ dt = time.time() - t0
 report(g == "220 bulwark.lab ESMTP" and cut.startswith("421 4.4.2 ") and dt < 3.5,
        "shedding: a 465 session whose handshake ends then runs on the shed limits"
        " (idle: 421 4.4.2 after %.1f s, shed_timeout_ms 2 s)" % dt, [g, cut])
+t.close()
+# ... the STARTTLS session completes its handshake now: it takes the shed
+# limits then (idle: 421 4.4.2 at shed_timeout_ms, not 5 min)
+try:
+    t = CTX.wrap_socket(st)
+    t0 = time.time()
+    cut = line(t, timeout=8)
+    dt = time.time() - t0
+except (ssl.SSLError, OSError) as e:
+    cut, dt = "handshake: %r" % e, 99
+report(st_g[0].startswith("220 ") and st_g[2].startswith("220 ") and
+       cut.startswith("421 4.4.2 ") and dt < 3.5,
+       "shedding began during a STARTTLS handshake: the session then runs on the shed"
+       " limits (idle: 421 4.4.2 after %.1f s)" % dt, st_g + [cut])
 t.close()
 # 6. a 465 connection sends its header while shedding (13 of 20: its
 #    handshake begins) and holds its ClientHello; 5 more plain sessions

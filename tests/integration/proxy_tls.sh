@@ -6,7 +6,9 @@
 # is closed without a byte. Memory-pressure shedding on 465: a session
 # whose handshake ends while shedding runs on the shed limits; at critical
 # pressure a new connection is closed before its handshake, and one whose
-# handshake ends then reads 421 4.3.2 in TLS (both shed_refused).
+# handshake ends then reads 421 4.3.2 in TLS (both shed_refused); a
+# STARTTLS session on 25 whose handshake spans the start of shedding takes
+# the shed limits when it ends.
 # tests/integration/proxy_tls.py drives it. Lab it_gpx.
 . "$(dirname "$0")/relay_lib.sh"
 
@@ -20,7 +22,7 @@ old = "listeners = (\n\t{ port = 25; }\n);"
 assert old in text, "lab.conf: listeners changed"
 assert "sessions = 4096;" in text, "lab.conf: limits.sessions changed"
 new = """listeners = (
-	{ port = 25; },
+	{ port = 25; tls = "starttls"; },
 	{ port = 465; tls = "implicit"; accept_proxy = true;
 	  proxy_from = [ "198.18.1.2/32" ]; proxy_timeout_ms = 1000; }
 );
