@@ -132,7 +132,13 @@ static int ld_init(struct ld *d, const struct load_opts *o, struct load_stats *s
 			LD_SLOTS_MAX, LD_SEND_MAX - 83, LD_QMAX);
 		return -1;
 	}
-	d->pool = rte_pktmbuf_pool_create("ld_pool", 65535, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	/* 4 frames per slot queued at once at most (a refilled wave of slots
+	 * sends SYNs while the last wave's RSTs and ACKs wait) */
+	uint32_t nmb = 65535;
+
+	while (nmb < 4u * o->conc && nmb < 1048575u)
+		nmb = nmb * 2 + 1;
+	d->pool = rte_pktmbuf_pool_create("ld_pool", nmb, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
 	d->fl = calloc(o->conc, sizeof(*d->fl));
 	d->free_sl = calloc(o->conc, sizeof(*d->free_sl));
