@@ -15,7 +15,7 @@
 
 #define LD_SLOTS_MAX 131072u
 #define LD_BURST     64u
-#define LD_TXQ       4096u
+#define LD_TXQ       131072u
 #define LD_QMAX      16u
 #define LD_MSS       1400u
 #define LD_SEND_MAX  8192u
