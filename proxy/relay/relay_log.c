@@ -74,7 +74,7 @@ void relay_log_dot(struct relay *r, struct relay_sess *s, unsigned code, const u
 		return;
 	}
 	r->st.msgs++;
-	if (s->has_be)
+	if (s->has_be && s->be < r->cfg->n_backends) /* not RELAY_BE_RETIRED */
 		r->st.be_msgs[s->be]++;
 	s->lg.msgs++;
 	s->lg.qid_len = (uint8_t)relay_log_qid(p, n, s->lg.qid, sizeof(s->lg.qid));
@@ -105,7 +105,9 @@ void relay_log_end(struct relay *r, struct relay_sess *s, const char *outcome)
 	       "event=session client=%s:%u helo=%s backend=%s queue_id=%s msgs=%u bytes=%lu "
 	       "duration_ms=%lu outcome=%s relay=%u",
 	       ip, ntohs(s->open.client_port), hl ? helo : "-",
-	       s->lg.be_seen ? r->cfg->backends[s->lg.be].name : "-",
+	       !s->lg.be_seen                  ? "-"
+	       : s->lg.be < r->cfg->n_backends ? r->cfg->backends[s->lg.be].name
+					       : "(removed by a reload)",
 	       s->lg.qid_len ? s->lg.qid : "-", s->lg.msgs, (unsigned long)s->lg.bytes,
 	       (unsigned long)(r->now - s->lg.t_open), outcome, r->id);
 }

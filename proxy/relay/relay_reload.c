@@ -113,6 +113,8 @@ void relay_reload(struct relay *r, const struct cfg *nc)
 		s->tried = t;
 		if (s->has_be && s->be != RELAY_BE_RETIRED)
 			s->be = map[s->be];
+		if (s->lg.be_seen && s->lg.be != RELAY_BE_RETIRED) /* its session line */
+			s->lg.be = s->lg.be < n_old ? map[s->lg.be] : RELAY_BE_RETIRED;
 	}
 	/* The client TLS contexts of the new set (made on the main lcore,
 	 * indexed like nc->backends): adopted whole, so a kept backend whose
