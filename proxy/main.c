@@ -192,6 +192,19 @@ static int check_backend_tls(const struct cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* What listener l's TLS context is made of: its own cert/key, else
+ * tls.cert/tls.key (make_tls at startup, reload_tls on SIGHUP). */
+static struct tls_ctx_conf listener_tls_conf(const struct cfg *c, const struct cfg_listener *l)
+{
+	int own = l->cert[0] != '\0';
+
+	return (struct tls_ctx_conf){
+		.cert = own ? l->cert : c->tls.cert,
+		.key = own ? l->key : c->tls.key,
+		.min_version = c->tls.min_version,
+	};
+}
+
 /*
  * One TLS context per distinct (cert, key, min_version) among the listeners
  * with tls other than none (their own cert/key, else tls.cert/tls.key),
@@ -206,11 +219,7 @@ static int make_tls(struct main_ctx *m, char *err, size_t errlen)
 	for (uint32_t i = 0; i < c->n_listeners; i++) {
 		const struct cfg_listener *l = &c->listeners[i];
 		int own = l->cert[0] != '\0';
-		struct tls_ctx_conf tc = {
-			.cert = own ? l->cert : c->tls.cert,
-			.key = own ? l->key : c->tls.key,
-			.min_version = c->tls.min_version,
-		};
+		struct tls_ctx_conf tc = listener_tls_conf(c, l);
 		char why[512] = "";
 		int rc;
 
@@ -247,12 +256,7 @@ static void reload_tls(struct main_ctx *m)
 
 	for (uint32_t k = 0; k < m->n_tls; k++) {
 		const struct cfg_listener *l = &c->listeners[m->tls_li[k]];
-		int own = l->cert[0] != '\0';
-		struct tls_ctx_conf tc = {
-			.cert = own ? l->cert : c->tls.cert,
-			.key = own ? l->key : c->tls.key,
-			.min_version = c->tls.min_version,
-		};
+		struct tls_ctx_conf tc = listener_tls_conf(c, l);
 		char why[512] = "";
 		int rc = tls_ctx_reload(m->tls_own[k], &tc, why, sizeof(why));
 
