@@ -1151,6 +1151,11 @@ static void test_reload(void)
 	EXPECT_REPLY(2, 1, "250 ");
 	rd_ctl(RELAY_M_ABORT, 1, 1);
 	CHECK(rd_drain(RD_WAIT_MS));
+	/* the abort ends session 1 on the relay lcore a little later (its
+	 * backend connection closes there): wait for it, within a bound */
+	for (uint64_t t0 = rd_now_ms(); __atomic_load_n(&rd.rl.n_retired, __ATOMIC_RELAXED) != 0 &&
+					rd_now_ms() - t0 < RD_WAIT_MS;)
+		rd_sleep_ms(1);
 	reload_to(&nc2);
 	CHECK_EQ(rd.rl.n_retired, 0);
 	CHECK_EQ(rd.rl.be[1].conns, 1); /* session 2 on "new", now index 1 */
