@@ -8,16 +8,13 @@ list; the backend (recorder) is told the client by PROXY v2 or XCLIENT.
 
 Prints "ok   what" / "FAIL what: got ..." lines and "fails=N".
 """
-import glob
-import json
-import os
 import socket
 import struct
 import sys
 import time
 
 import checks
-from checks import done, report
+from checks import done, report, silent_close
 
 ADDR, SPOOL, VIA = sys.argv[1], sys.argv[2], sys.argv[3]
 LB, OTHER = "198.18.1.2", "198.18.1.3"
@@ -55,22 +52,6 @@ def line(s):
     return first.decode("latin-1").strip()
 
 
-def silent_close(s, wait):
-    """(closed, bytes received) within wait seconds."""
-    s.settimeout(wait)
-    got = b""
-    try:
-        while True:
-            c = s.recv(4096)
-            if not c:
-                return True, got
-            got += c
-    except socket.timeout:
-        return False, got
-    except ConnectionResetError:
-        return True, got
-
-
 def mail(s, tag):
     """A whole transaction; returns the replies."""
     out = []
@@ -83,15 +64,6 @@ def mail(s, tag):
             r = line(s)
         out.append(r)
     return out
-
-
-def stored(tag):
-    for j in sorted(glob.glob(os.path.join(SPOOL, "*.json"))):
-        d = json.load(open(j))
-        eml = open(j[:-5] + ".eml", "rb").read()
-        if tag.encode() in eml:
-            return d
-    return None
 
 
 # 1. a v1 header, then greeting, then a whole mail: the backend sees the
@@ -113,7 +85,7 @@ report(r[-1].startswith("221 ") and r[-2].startswith("250 "), "... a mail relaye
 s.close()
 time.sleep(0.5)
 for tag, addr, port in (("px-v1", "198.18.7.1", 40000), ("px-v2", "198.18.7.2", 40001)):
-    d = stored(tag)
+    d = checks.stored(SPOOL, tag)
     ok = d is not None and d["told_via"] == VIA and d["client_addr"] == addr and \
         str(d["client_port"]) == str(port) and d["peer"][0] != addr
     report(ok, "backend told %s:%d by %s (not the balancer)" % (addr, port, VIA),

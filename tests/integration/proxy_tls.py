@@ -10,9 +10,6 @@ of 20 (shed_at 50, shed_critical_at 90, shed_timeout_ms 2000); the backend
 
 Prints "ok   what" / "FAIL what: got ..." lines and "fails=N".
 """
-import glob
-import json
-import os
 import socket
 import ssl
 import struct
@@ -21,7 +18,7 @@ import threading
 import time
 
 import checks
-from checks import done, report
+from checks import done, report, silent_close
 
 ADDR, SPOOL = sys.argv[1], sys.argv[2]
 LB, OTHER = "198.18.1.2", "198.18.1.3"
@@ -127,29 +124,6 @@ def mail(s, tag):
     return out
 
 
-def stored(tag):
-    for j in sorted(glob.glob(os.path.join(SPOOL, "*.json"))):
-        if tag.encode() in open(j[:-5] + ".eml", "rb").read():
-            return json.load(open(j))
-    return None
-
-
-def silent_close(s, wait):
-    """(closed, bytes received) within wait seconds."""
-    s.settimeout(wait)
-    got = b""
-    try:
-        while True:
-            c = s.recv(4096)
-            if not c:
-                return True, got
-            got += c
-    except socket.timeout:
-        return False, got
-    except ConnectionResetError:
-        return True, got
-
-
 def conn(src, port=465):
     return checks.conn(ADDR, src, port=port)
 
@@ -178,7 +152,7 @@ except (EOFError, ssl.SSLError, OSError) as e:
 s.close()
 time.sleep(0.5)
 for tag, addr, port in (("pxtls-sep", "198.18.7.21", 40021), ("pxtls-one", "198.18.7.22", 40022)):
-    d = stored(tag)
+    d = checks.stored(SPOOL, tag)
     ok = d is not None and d["told_via"] == "proxy-v2" and d["client_addr"] == addr and \
         str(d["client_port"]) == str(port) and d["peer"][0] != addr
     report(ok, "backend told %s:%d by PROXY v2 (not the balancer)" % (addr, port),
